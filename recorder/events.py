@@ -1,0 +1,141 @@
+"""Plain event objects the core emits; the CLI prints them, the UI bridge turns them into Qt signals.
+
+Events are immutable and carry no audio and no transcript text except in
+TranscriptUpdated (which is for display only and must never be logged).
+Emitters call an `EventSink` (any callable taking an Event); sinks must be
+quick and thread-safe, because events come from worker threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from recorder.states import ChunkState, RecordingState, ServerStatus, SessionState
+
+
+@dataclass(frozen=True)
+class SessionStateChanged:
+    """The recording session moved to a new state; `reason` explains FAILED."""
+
+    state: SessionState
+    recording_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class LevelChanged:
+    """Input level, about 10 times a second while capturing. `peak` in 0..1."""
+
+    peak: float
+    rms_dbfs: float
+    silent_for_s: float  # how long the input has stayed at silence (0 when not silent)
+
+
+@dataclass(frozen=True)
+class ElapsedChanged:
+    """Recorded audio so far (pauses excluded), in seconds."""
+
+    recording_id: str
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class CaptureProblem:
+    """Something went wrong with capture: `kind` is overflow, stalled, device_lost or disk."""
+
+    kind: str
+    message: str
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class ChunkRecorded:
+    """A chunk was committed to the spool (encrypted) and queued for upload."""
+
+    recording_id: str
+    index: int
+    duration_s: float
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class ChunkStateChanged:
+    """A chunk's local upload state changed (queued, uploading, retrying, uploaded, rejected)."""
+
+    recording_id: str
+    index: int
+    state: ChunkState
+    attempts: int = 0
+    next_attempt_at: float | None = None  # unix time of the next attempt when RETRYING
+    error: str | None = None  # why it is retrying or rejected, in plain words
+
+
+@dataclass(frozen=True)
+class TranscriptChunk:
+    """One chunk as the server reports it in the live transcript."""
+
+    index: int
+    chunk_id: str
+    status: ServerStatus
+    text: str
+    duration_s: float
+    source: str
+
+
+@dataclass(frozen=True)
+class TranscriptUpdated:
+    """The live (or, when `final`, the final) transcript of a recording. Never log `text`."""
+
+    recording_id: str
+    session_id: str
+    chunks: tuple[TranscriptChunk, ...]
+    transcript: str
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class RecordingStateChanged:
+    """A recording in the spool changed state (recorded, interrupted, finished, done)."""
+
+    recording_id: str
+    state: RecordingState
+
+
+@dataclass(frozen=True)
+class ConnectionChanged:
+    """Where uploads go and whether they get there: `mode` is heidi, local or offline."""
+
+    mode: str
+    detail: str
+    waiting_chunks: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class ErrorOccurred:
+    """An error worth showing the user, in plain words."""
+
+    message: str
+    where: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+Event = (
+    SessionStateChanged
+    | LevelChanged
+    | ElapsedChanged
+    | CaptureProblem
+    | ChunkRecorded
+    | ChunkStateChanged
+    | TranscriptUpdated
+    | RecordingStateChanged
+    | ConnectionChanged
+    | ErrorOccurred
+)
+
+EventSink = Callable[[Event], None]
+
+
+def ignore_event(_event: Event) -> None:
+    """An EventSink that drops everything (for headless helpers that need none)."""
