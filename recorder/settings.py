@@ -1,0 +1,229 @@
+"""User settings: a small JSON file for the plain values, the OS keyring for the API key.
+
+The API key never goes into settings.json. Env vars HEIDI_BASE_URL,
+HEIDI_API_KEY, HEIDI_EMAIL and HEIDI_USER_ID override for headless use.
+An empty base URL means "no Heidi account": the local server is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import keyring
+import keyring.errors
+
+from recorder.heidi.errors import ConfigError
+from recorder.heidi.urls import validate_base_url
+from recorder.paths import config_dir
+
+KEYRING_SERVICE = "AmbientRecorder"
+KEYRING_USERNAME = "heidi-api-key"
+ENV_BASE_URL = "HEIDI_BASE_URL"
+ENV_API_KEY = "HEIDI_API_KEY"
+ENV_EMAIL = "HEIDI_EMAIL"
+ENV_USER_ID = "HEIDI_USER_ID"
+CHUNK_LIMITS_S = (45.0, 60.0)
+SETTINGS_FILE = "settings.json"
+MAX_SETTINGS_BYTES = 1_000_000
+
+
+class SettingsError(ConfigError):
+    """settings.json or a value in it is unusable; the message names the field."""
+
+
+class NoKeyringError(SettingsError):
+    """This computer has no secure password store; HEIDI_API_KEY still works."""
+
+
+@dataclass
+class Settings:
+    """Everything the user can set, with safe defaults."""
+
+    base_url: str = ""  # empty: no Heidi account, use the local server
+    region: str = ""  # a label for the user (AU, US, CA, EU, UK); the URL is what counts
+    email: str = ""
+    user_id: str = ""  # the third-party internal id Heidi binds the JWT to
+    proxy_url: str | None = None  # else the environment's proxy variables
+    ca_bundle: str | None = None  # extra PEM CA file (TLS-inspecting practice proxy)
+    chunk_min_s: float = 45.0
+    chunk_max_s: float = 60.0
+    retention_hours: float = 24.0
+    require_consent: bool = True
+    input_device: str | None = None
+    language_code: str = "en"
+
+    @property
+    def uses_local_server(self) -> bool:
+        return not self.base_url.strip()
+
+    def validate(self) -> Settings:
+        """Self, if every value is usable; else SettingsError naming the first bad one."""
+        low, high = CHUNK_LIMITS_S
+        for name in ("chunk_min_s", "chunk_max_s"):
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise SettingsError(f"{name} must be between {low:g} and {high:g} seconds.")
+        if self.chunk_min_s > self.chunk_max_s:
+            raise SettingsError("chunk_min_s must not be larger than chunk_max_s.")
+        if not math.isfinite(self.retention_hours) or self.retention_hours < 0:
+            raise SettingsError("retention_hours must be 0 or more.")
+        if self.base_url.strip():
+            try:
+                self.base_url = validate_base_url(self.base_url)
+            except ConfigError as error:
+                raise SettingsError(str(error)) from None
+        if self.proxy_url:
+            try:
+                validate_proxy_url(self.proxy_url)
+            except ConfigError as error:
+                raise SettingsError(str(error)) from None
+        if self.ca_bundle and not Path(self.ca_bundle).expanduser().is_file():
+            raise SettingsError(f"The CA bundle file does not exist: {self.ca_bundle}")
+        if not self.language_code.strip():
+            raise SettingsError("language_code must not be empty.")
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Settings:
+        """Build from parsed JSON, checking each type; unknown keys are ignored."""
+        if not isinstance(data, dict):
+            raise SettingsError("The settings file does not hold a JSON object.")
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            if spec.name not in data:
+                continue
+            values[spec.name] = _check_type(spec.name, data[spec.name], spec.default)
+        return cls(**values).validate()
+
+
+def validate_proxy_url(url: str) -> None:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https", "socks5") or not parts.hostname:
+        raise ConfigError(f"The proxy address must look like http://host:port: {url!r}")
+
+
+def _check_type(name: str, value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise SettingsError(f"{name} must be true or false.")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SettingsError(f"{name} must be a number.")
+        return float(value)
+    if value is None and default is None:
+        return None
+    if not isinstance(value, str):
+        raise SettingsError(f"{name} must be text.")
+    return value
+
+
+def settings_path() -> Path:
+    return config_dir() / SETTINGS_FILE
+
+
+def load_settings() -> Settings:
+    """The saved settings, defaults if none were saved; SettingsError if the file is unusable."""
+    path = settings_path()
+    try:
+        raw = path.read_bytes()[: MAX_SETTINGS_BYTES + 1]
+    except FileNotFoundError:
+        return Settings()
+    except OSError as error:
+        raise SettingsError(f"Cannot read the settings file {path}: {error.strerror}") from None
+    if len(raw) > MAX_SETTINGS_BYTES:
+        raise SettingsError(f"The settings file {path} is too large to be settings.")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise SettingsError(
+            f"The settings file {path} is damaged (not JSON); fix or delete it."
+        ) from None
+    try:
+        return Settings.from_json(data)
+    except SettingsError as error:
+        raise SettingsError(f"{error} (in {path})") from None
+
+
+def save_settings(settings: Settings) -> Path:
+    """Validate, then write atomically (temp file + fsync + rename); readable by the user only."""
+    settings.validate()
+    path = settings_path()
+    text = json.dumps(settings.to_json(), indent=2, sort_keys=True)
+    fd, temp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise SettingsError(f"Cannot save the settings to {path}: {error.strerror}") from None
+    return path
+
+
+def effective_settings(settings: Settings | None = None) -> Settings:
+    """Saved settings (or the ones given) with the HEIDI_* environment variables applied."""
+    base = dataclasses.replace(settings) if settings is not None else load_settings()
+    env_url = os.environ.get(ENV_BASE_URL)
+    if env_url is not None:
+        base.base_url = env_url.strip()
+    base.email = os.environ.get(ENV_EMAIL, base.email)
+    base.user_id = os.environ.get(ENV_USER_ID, base.user_id)
+    return base.validate()
+
+
+def get_api_key() -> str | None:
+    """HEIDI_API_KEY if set, else the keyring entry; None if neither (or no keyring exists)."""
+    from_env = os.environ.get(ENV_API_KEY)
+    if from_env:
+        return from_env
+    try:
+        return keyring.get_password(KEYRING_SERVICE, KEYRING_USERNAME) or None
+    except keyring.errors.KeyringError:
+        return None
+
+
+def set_api_key(key: str | None) -> None:
+    """Store (or, with None/empty, delete) the API key in the OS keyring."""
+    try:
+        if key:
+            keyring.set_password(KEYRING_SERVICE, KEYRING_USERNAME, key)
+        else:
+            with contextlib.suppress(keyring.errors.PasswordDeleteError):
+                keyring.delete_password(KEYRING_SERVICE, KEYRING_USERNAME)
+    except keyring.errors.NoKeyringError:
+        raise NoKeyringError(
+            "This computer has no secure password store for the API key; "
+            f"set the {ENV_API_KEY} environment variable instead."
+        ) from None
+    except keyring.errors.KeyringError as error:
+        raise SettingsError(f"The password store refused the API key: {error}") from None
+
+
+def keyring_problem() -> str | None:
+    """A sentence for the UI when no usable keyring backend exists; None when one does."""
+    try:
+        keyring.get_password(KEYRING_SERVICE, KEYRING_USERNAME)
+    except keyring.errors.NoKeyringError:
+        return (
+            "No secure password store is available: the API key cannot be saved. "
+            f"Set {ENV_API_KEY} instead."
+        )
+    except keyring.errors.KeyringError as error:
+        return f"The password store is not usable: {error}"
+    return None
