@@ -1,0 +1,88 @@
+"""The status bar: where uploads go and whether they get there, and the last error in words."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QStyle, QWidget
+
+from recorder.events import CaptureProblem, ConnectionChanged, ErrorOccurred
+from ui import status_style
+from ui.status_style import Tone
+
+
+def connection_text(event: ConnectionChanged) -> tuple[str, Tone]:
+    """What the connection line says, and how it should look."""
+    waiting = event.waiting_chunks
+    plural = "chunk" if waiting == 1 else "chunks"
+    if event.mode == "offline":
+        text = f"Offline — {waiting} {plural} waiting to upload"
+        if event.detail:
+            text += f" ({event.detail})"
+        return text, Tone.BAD if waiting else Tone.WARN
+    if event.mode == "heidi":
+        text = f"Connected to Heidi ({event.detail})" if event.detail else "Connected to Heidi"
+    elif event.mode == "local":
+        text = "Local transcription server"
+        if event.detail:
+            text += f" ({event.detail})"
+    else:
+        text = f"{event.mode}: {event.detail}"
+    if waiting:
+        text += f" — {waiting} {plural} to upload"
+    return text, Tone.GOOD
+
+
+class StatusBar(QStatusBar):
+    """Connection state (permanent, left) and the last error (right)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizeGripEnabled(False)
+        self.connection_icon = QLabel()
+        self.connection = QLabel("Starting…")
+        self.connection.setAccessibleName("Connection status")
+        self.error_icon = QLabel()
+        self.error = QLabel()
+        self.error.setAccessibleName("Last error")
+        self.error.setWordWrap(False)
+        self.addWidget(self.connection_icon)
+        self.addWidget(self.connection, 1)
+        self.addPermanentWidget(self.error_icon)
+        self.addPermanentWidget(self.error)
+        self._set_icon(self.connection_icon, Tone.NEUTRAL)
+        self.error_icon.hide()
+
+    def _set_icon(self, label: QLabel, tone: Tone) -> None:
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        label.setPixmap(status_style.icon(tone).pixmap(size, size))
+
+    def show_connection(self, event: ConnectionChanged) -> None:
+        """Update the connection line from a ConnectionChanged event."""
+        text, tone = connection_text(event)
+        self.connection.setText(text)
+        self.connection.setToolTip(event.last_error or text)
+        self._set_icon(self.connection_icon, tone)
+        if event.last_error and event.mode == "offline":
+            self.show_error(event.last_error)
+
+    def show_error(self, message: str) -> None:
+        """Show an error in plain words, with the time it happened."""
+        stamp = time.strftime("%H:%M")
+        self.error.setText(f"{stamp} {message}")
+        self.error.setToolTip(message)
+        self._set_icon(self.error_icon, Tone.BAD)
+        self.error_icon.show()
+
+    def show_problem(self, event: ErrorOccurred | CaptureProblem) -> None:
+        """Show an ErrorOccurred or CaptureProblem event."""
+        self.show_error(event.message)
+
+    def clear_error(self) -> None:
+        """Remove the error message (e.g. after the problem was fixed)."""
+        self.error.clear()
+        self.error_icon.hide()
+
+    def last_error(self) -> str:
+        """The error message shown, without its time stamp ('' when none)."""
+        return self.error.toolTip() if self.error.text() else ""

@@ -1,0 +1,96 @@
+"""The growing transcript with visible gaps, plus Copy and Export (.txt).
+
+Shows what TranscriptModel assembles; Export asks for a file name and hands the
+writing to the controller (disk work stays off the GUI thread).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.transcript_model import TranscriptModel
+
+
+class TranscriptView(QWidget):
+    """Read-only transcript text with a status line and Copy / Export buttons."""
+
+    export_requested = Signal(str)  # path chosen by the user
+
+    def __init__(self, model: TranscriptModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setAccessibleName("Transcript")
+        self.text.setAccessibleDescription("The consult transcript, chunk by chunk")
+        self.text.setPlaceholderText("The transcript appears here as the consult is recorded.")
+        self.status = QLabel()
+        self.status.setAccessibleName("Transcript status")
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setIcon(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton)
+        )
+        self.copy_button.setToolTip("Copy the transcript to the clipboard (Ctrl+Shift+C)")
+        self.copy_button.setShortcut("Ctrl+Shift+C")
+        self.copy_button.setAccessibleName("Copy transcript")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save the transcript as a text file (Ctrl+Shift+E)")
+        self.export_button.setShortcut("Ctrl+Shift+E")
+        self.export_button.setAccessibleName("Export transcript")
+        self.copy_button.clicked.connect(self.copy_to_clipboard)
+        self.export_button.clicked.connect(self._ask_export_path)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("<b>Transcript</b>"))
+        top.addWidget(self.status, 1)
+        top.addWidget(self.copy_button)
+        top.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.text)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-render from the model, keeping the reader's scroll position unless at the end."""
+        text = self.model.text()
+        if text != self.text.toPlainText():
+            bar = self.text.verticalScrollBar()
+            at_end = bar.value() >= bar.maximum() - 4
+            keep = bar.value()
+            self.text.setPlainText(text)
+            bar.setValue(bar.maximum() if at_end else keep)
+        missing = self.model.missing()
+        if not text:
+            self.status.setText("")
+        elif missing:
+            self.status.setText(f"{missing} chunk(s) still without text")
+        elif self.model.final:
+            self.status.setText("Final transcript — complete")
+        else:
+            self.status.setText("All chunks so far transcribed")
+        has_text = bool(text)
+        self.copy_button.setEnabled(has_text)
+        self.export_button.setEnabled(has_text)
+
+    def copy_to_clipboard(self) -> None:
+        """Put the transcript, gap markers included, on the clipboard."""
+        QGuiApplication.clipboard().setText(self.model.text())
+        self.status.setText("Copied to the clipboard")
+
+    def _ask_export_path(self) -> None:
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Export transcript", "transcript.txt", "Text files (*.txt)"
+        )
+        if path:
+            self.export_requested.emit(path if path.endswith(".txt") else f"{path}.txt")
