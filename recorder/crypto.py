@@ -1,0 +1,159 @@
+"""Encryption at rest: AES-256-GCM, key in the OS keyring (or a user-only key file).
+
+File format (version 1), all integers big-endian:
+
+    b"ARSP" | version (1 byte) | nonce (12 bytes) | ciphertext + 16-byte GCM tag
+
+The associated data binds a file to its place ("<recording_id>/<index>"), so a chunk file
+copied over another chunk, or into another recording, fails to decrypt instead of playing the
+wrong patient's audio. Journal records use the same primitive with their own labels.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from recorder.errors import DecryptionError, SpoolError
+
+log = logging.getLogger(__name__)
+
+KEYRING_SERVICE = "AmbientRecorder"
+KEYRING_NAME = "spool-key"
+KEY_FILE_NAME = "spool.key"
+KEY_BYTES = 32
+NONCE_BYTES = 12
+TAG_BYTES = 16
+MAGIC = b"ARSP"
+VERSION = 1
+HEADER_BYTES = len(MAGIC) + 1 + NONCE_BYTES
+
+KEY_FILE_WARNING = (
+    "No OS keyring is available: the spool encryption key is stored in a file readable only "
+    "by this user ({path}). Anyone who can log in as this user can read the recorded audio."
+)
+
+
+_warned_key_files: set[Path] = set()
+
+
+def chunk_label(recording_id: str, index: int) -> bytes:
+    """Associated data that ties a chunk file to its recording and index."""
+    return f"chunk/{recording_id}/{index}".encode()
+
+
+class Cipher:
+    """AES-GCM with one key: seals and opens spool files and journal records."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_BYTES:
+            raise ValueError(f"spool key must be {KEY_BYTES} bytes")
+        self._aead = AESGCM(key)
+
+    def seal(self, plaintext: bytes, label: bytes) -> bytes:
+        """Encrypt `plaintext` as a versioned file body bound to `label`."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        header = MAGIC + bytes([VERSION]) + nonce
+        return header + self._aead.encrypt(nonce, plaintext, header[:5] + label)
+
+    def open(self, sealed: bytes, label: bytes) -> bytes:
+        """Decrypt a sealed body; DecryptionError when the key, the label or any byte is wrong."""
+        if len(sealed) < HEADER_BYTES + TAG_BYTES or sealed[:4] != MAGIC:
+            raise DecryptionError("not an Ambient Recorder spool file (bad header)")
+        if sealed[4] != VERSION:
+            raise DecryptionError(f"unsupported spool file version {sealed[4]}")
+        nonce = sealed[5:HEADER_BYTES]
+        try:
+            return self._aead.decrypt(nonce, sealed[HEADER_BYTES:], sealed[:5] + label)
+        except InvalidTag as error:
+            raise DecryptionError(
+                "cannot decrypt spool file: wrong key, or the file was modified or moved"
+            ) from error
+
+
+class KeyStore:
+    """Finds or creates the spool key: OS keyring first, else a 0600 key file in the data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+        self.warning: str | None = None  # set when the key lives in a file (CLI/UI show it)
+        self.backend: str = ""
+
+    def load_or_create(self) -> bytes:
+        """The spool key; created on first use."""
+        key = self._from_keyring()
+        if key is not None:
+            return key
+        return self._from_file()
+
+    def _from_keyring(self) -> bytes | None:
+        try:
+            import keyring
+            from keyring.backends import fail
+
+            backend = keyring.get_keyring()
+            if isinstance(backend, fail.Keyring):
+                return None
+            stored = keyring.get_password(KEYRING_SERVICE, KEYRING_NAME)
+            if stored is None:
+                # An existing key file (keyring installed later) stays the source of truth.
+                if (self._data_dir / KEY_FILE_NAME).exists():
+                    return None
+                key = secrets.token_bytes(KEY_BYTES)
+                keyring.set_password(KEYRING_SERVICE, KEYRING_NAME, key.hex())
+                stored = key.hex()
+            self.backend = type(backend).__name__
+            return bytes.fromhex(stored)
+        except Exception as error:  # any keyring backend failure falls back to the key file
+            log.warning("OS keyring unusable (%s); using the key file", type(error).__name__)
+            return None
+
+    def _from_file(self) -> bytes:
+        path = self._data_dir / KEY_FILE_NAME
+        self.backend = "file"
+        self.warning = KEY_FILE_WARNING.format(path=path)
+        if path not in _warned_key_files:  # once per process, not on every open
+            _warned_key_files.add(path)
+            log.warning(self.warning)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return self._create_file(path)
+        except OSError as error:
+            raise SpoolError(f"Cannot read the spool key file {path}: {error.strerror}") from error
+        if len(data) != KEY_BYTES:
+            raise SpoolError(
+                f"The spool key file {path} is damaged ({len(data)} bytes, expected {KEY_BYTES}); "
+                "the spooled audio cannot be decrypted without the original key."
+            )
+        return data
+
+    @staticmethod
+    def _create_file(path: Path) -> bytes:
+        key = secrets.token_bytes(KEY_BYTES)
+        tmp = path.with_name(path.name + ".partial")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, key)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.chmod(tmp, 0o600)
+            # link() fails if another process created the key meanwhile: then use theirs.
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                os.unlink(tmp)
+                return path.read_bytes()
+            os.unlink(tmp)
+        except OSError as error:
+            raise SpoolError(
+                f"Cannot create the spool key file {path}: {error.strerror}"
+            ) from error
+        return key

@@ -1,0 +1,138 @@
+"""RecordingWriter: feeds captured PCM through the journal and chunker into committed spool chunks.
+
+Order per `write()`: journal first (so a crash right after loses nothing), then the chunker; each
+chunk it cuts is encoded, encrypted and committed, and only then is the journal replaced by the
+remainder. A crash between a commit and the journal reset is harmless: recovery skips the
+journal frames that a committed chunk already covers. Runs in the writer thread, never in the
+audio callback (encoding a chunk takes a fraction of a second).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from recorder.chunker import Chunker
+from recorder.encoder import EncoderSettings
+from recorder.errors import SpoolError
+from recorder.journal import Journal, WriterLock
+from recorder.states import RecordingState
+
+if TYPE_CHECKING:
+    from recorder.spool import ChunkRow, RecordingRow, Spool
+
+
+class RecordingWriter:
+    """Writes one recording; create it with `spool.writer(recording_id)`."""
+
+    def __init__(
+        self,
+        spool: Spool,
+        recording: RecordingRow,
+        settings: EncoderSettings,
+        lock: WriterLock,
+        *,
+        sync_interval_s: float = 1.0,
+    ) -> None:
+        from recorder.spool import JOURNAL_NAME
+
+        self._spool = spool
+        self.recording_id = recording.recording_id
+        self.sample_rate = recording.sample_rate
+        self._settings = settings
+        self._lock = lock
+        self._chunker = Chunker(
+            recording.sample_rate,
+            recording.chunk_min_s,
+            recording.chunk_max_s,
+            window_s=min(0.3, recording.chunk_min_s),
+        )
+        existing = spool.chunks(recording.recording_id)
+        self._next_index = max((c.index for c in existing), default=-1) + 1
+        self._committed_frames = max((c.start_frame + c.frames for c in existing), default=0)
+        self._journal = Journal(
+            spool.root / recording.recording_id / JOURNAL_NAME,
+            spool.cipher,
+            recording.recording_id,
+            sync_interval_s=sync_interval_s,
+        )
+        self._closed = False
+        self._failed: SpoolError | None = None
+        try:
+            self._journal.reset(self._committed_frames)
+        except OSError as error:
+            raise spool.disk_error(self.recording_id, error) from error
+
+    @property
+    def frames_written(self) -> int:
+        """Frames accepted so far (committed chunks plus the chunk in progress)."""
+        return self._committed_frames + self._chunker.buffered
+
+    @property
+    def chunks_committed(self) -> int:
+        """How many chunks this recording has in the spool."""
+        return self._next_index
+
+    def write(self, pcm: npt.NDArray[np.float32]) -> list[ChunkRow]:
+        """Journal and chunk `pcm`; return the chunks committed (queued) by this call."""
+        self._check_usable()
+        samples = np.ascontiguousarray(pcm, dtype=np.float32).reshape(-1)
+        if not len(samples):
+            return []
+        try:
+            self._journal.append(samples)
+        except OSError as error:
+            raise self._fail(error) from error
+        rows = [self._commit(chunk) for chunk in self._chunker.write(samples)]
+        if rows:
+            try:
+                self._journal.reset(self._committed_frames, self._chunker.pending())
+            except OSError as error:
+                raise self._fail(error) from error
+        return rows
+
+    def close(self, state: RecordingState = RecordingState.RECORDED) -> list[ChunkRow]:
+        """Commit the last (shorter) chunk, set the recording's final state, drop the journal.
+
+        After a disk failure, the recording stays RECORDING with its journal, so the next
+        start's `recover_interrupted()` saves what the journal holds.
+        """
+        if self._closed:
+            return []
+        rows: list[ChunkRow] = []
+        try:
+            if self._failed is None:
+                last = self._chunker.flush()
+                if last is not None:
+                    rows.append(self._commit(last))
+                self._spool.set_recording_state(self.recording_id, state)
+                self._journal.remove()
+        finally:
+            self._closed = True
+            self._journal.close()
+            self._spool._writer_closed(self.recording_id, self._lock)
+        return rows
+
+    def _commit(self, pcm: npt.NDArray[np.float32]) -> ChunkRow:
+        try:
+            row = self._spool.commit_chunk(
+                self.recording_id, self._next_index, self._committed_frames, pcm, self._settings
+            )
+        except SpoolError as error:
+            self._failed = error
+            raise
+        self._next_index += 1
+        self._committed_frames += len(pcm)
+        return row
+
+    def _fail(self, error: OSError) -> SpoolError:
+        self._failed = self._spool.disk_error(self.recording_id, error)
+        return self._failed
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise SpoolError("This recording writer is closed.")
+        if self._failed is not None:
+            raise self._failed
