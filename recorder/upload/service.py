@@ -1,0 +1,540 @@
+"""The upload queue: one background thread that drains the spool to the Heidi API.
+
+Per recording it creates a Heidi session and one segment `recording_id`
+(stored in the spool so a restart reuses them), sends chunks strictly in
+index order, retries what is worth retrying with persisted full-jitter
+backoff, marks other 4xx REJECTED (audio kept), and once capture has ended
+and every chunk is up, calls `:finish`, fetches the final transcript and
+marks the recording DONE. It never deletes audio except in `purge_expired`,
+after upload AND the retention period.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from recorder.errors import DecryptionError
+from recorder.events import (
+    ChunkStateChanged,
+    ConnectionChanged,
+    ErrorOccurred,
+    EventSink,
+    RecordingStateChanged,
+)
+from recorder.heidi.client import HeidiClient
+from recorder.heidi.errors import AuthError, ConfigError, HeidiError, RejectedError
+from recorder.heidi.retry import Backoff
+from recorder.states import ChunkState, RecordingState
+from recorder.transcript import TranscriptPoller
+from recorder.upload.plan import Action, Step, next_step
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_S = 30.0  # re-scan the spool at least this often even without a wake()
+PURGE_EVERY_S = 600.0
+
+
+class RecordingView(Protocol):
+    @property
+    def recording_id(self) -> str: ...
+    @property
+    def state(self) -> RecordingState: ...
+    @property
+    def meta(self) -> Mapping[str, Any]: ...
+    @property
+    def session_id(self) -> str | None: ...
+    @property
+    def remote_recording_id(self) -> str | None: ...
+
+
+class ChunkRow(Protocol):
+    @property
+    def index(self) -> int: ...
+    @property
+    def state(self) -> ChunkState: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def next_attempt_at(self) -> float | None: ...
+    @property
+    def duration_s(self) -> float: ...
+
+
+class SpoolLike(Protocol):
+    """The spool methods the upload queue uses (recorder.spool.Spool has them)."""
+
+    def recordings(self) -> Sequence[Any]: ...
+    def recording(self, recording_id: str) -> Any: ...
+    def chunks(self, recording_id: str) -> Sequence[Any]: ...
+    def read_chunk_audio(self, recording_id: str, index: int) -> bytes: ...
+    def set_chunk_state(
+        self,
+        recording_id: str,
+        index: int,
+        state: ChunkState,
+        *,
+        attempts: int | None = None,
+        next_attempt_at: float | None = None,
+        error: str | None = None,
+    ) -> None: ...
+    def set_chunk_server_status(
+        self, recording_id: str, index: int, status: str | None
+    ) -> None: ...
+    def set_recording_state(self, recording_id: str, state: RecordingState) -> None: ...
+    def set_recording_remote(
+        self,
+        recording_id: str,
+        *,
+        session_id: str | None = None,
+        remote_recording_id: str | None = None,
+    ) -> None: ...
+    def delete_chunk_audio(self, recording_id: str, index: int) -> None: ...
+
+
+class UploadService:
+    """Drains the spool to the server in a background thread; see the module docstring."""
+
+    def __init__(
+        self,
+        spool: SpoolLike,
+        client_factory: Callable[[], HeidiClient],
+        on_event: EventSink,
+        *,
+        retention_hours: float = 24.0,
+        clock: Callable[[], float] = time.time,
+        backoff: Backoff | None = None,
+        mode: str = "heidi",
+        live_transcript: bool = True,
+        poll_fast_s: float = 2.0,
+        poll_slow_s: float = 15.0,
+    ) -> None:
+        self._spool = spool
+        self._client_factory = client_factory
+        self._emit = on_event
+        self._retention_s = retention_hours * 3600.0
+        self._clock = clock
+        self._backoff = backoff or Backoff()
+        self._mode = mode
+        self._live = live_transcript
+        self._poll_fast_s = poll_fast_s
+        self._poll_slow_s = poll_slow_s
+        self._client: HeidiClient | None = None
+        self._cond = threading.Condition()
+        self._woken = False
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._finish_requested: set[str] = set()
+        self._skip_rejected: set[str] = set()
+        self._remote_retry: dict[str, tuple[int, float]] = {}  # rid -> (failures, next time)
+        self._pollers: dict[str, TranscriptPoller] = {}
+        self._online: bool | None = None
+        self._last_error: str | None = None
+        self._last_purge = 0.0
+
+    # ---- public API ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the background thread (idempotent)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="upload-queue", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread and live pollers; whatever is not uploaded stays queued in the spool."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        for poller in list(self._pollers.values()):
+            poller.stop(timeout=2.0)
+        self._pollers.clear()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def wake(self) -> None:
+        """A chunk was committed (or something changed): look at the spool now."""
+        with self._cond:
+            self._woken = True
+            self._cond.notify_all()
+
+    def retry_chunk(self, recording_id: str, index: int) -> None:
+        """The user asks to send a REJECTED (or backing-off) chunk again, now."""
+        self._spool.set_chunk_state(
+            recording_id, index, ChunkState.QUEUED, attempts=0, next_attempt_at=None, error=None
+        )
+        self._emit(ChunkStateChanged(recording_id, index, ChunkState.QUEUED))
+        self.wake()
+
+    def request_finish(self, recording_id: str, *, skip_rejected: bool = False) -> None:
+        """Capture ended: once every chunk is uploaded, call :finish and fetch the final transcript.
+
+        With `skip_rejected`, rejected chunks no longer hold the finish back (the user accepted
+        the gap; their audio is still kept).
+        """
+        with self._cond:
+            self._finish_requested.add(recording_id)
+            if skip_rejected:
+                self._skip_rejected.add(recording_id)
+        self.wake()
+
+    def pending_count(self) -> int:
+        """Chunks not yet uploaded (queued, uploading or retrying) in unfinished recordings."""
+        waiting = (ChunkState.QUEUED, ChunkState.UPLOADING, ChunkState.RETRYING)
+        total = 0
+        for rec in self._spool.recordings():
+            if rec.state is RecordingState.DONE:
+                continue
+            total += sum(1 for c in self._spool.chunks(rec.recording_id) if c.state in waiting)
+        return total
+
+    def wait_until_done(self, recording_id: str, timeout: float) -> bool:
+        """Block until the recording is DONE (final transcript fetched) or `timeout` passes."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                if self._spool.recording(recording_id).state is RecordingState.DONE:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.5))
+
+    def purge_expired(self) -> int:
+        """Delete audio of uploaded chunks of DONE recordings older than the retention period."""
+        now = self._clock()
+        purged = 0
+        for rec in self._spool.recordings():
+            if rec.state is not RecordingState.DONE:
+                continue
+            done_at = _done_at(rec)
+            if done_at is None or now < done_at + self._retention_s:
+                continue
+            for chunk in self._spool.chunks(rec.recording_id):
+                if chunk.state is ChunkState.UPLOADED and _has_audio(chunk):
+                    self._spool.delete_chunk_audio(rec.recording_id, chunk.index)
+                    purged += 1
+        if purged:
+            log.info("retention: deleted audio of %d uploaded chunk(s)", purged)
+        return purged
+
+    # ---- the loop --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping:
+            try:
+                wait_until = self._work_once()
+            except Exception as error:  # a spool or programming error: report, back off, go on
+                log.exception("upload queue step failed")
+                self._emit(ErrorOccurred(message=f"Upload queue problem: {error}", where="upload"))
+                wait_until = self._clock() + 5.0
+            self._maybe_purge()
+            self._sleep_until(wait_until)
+        log.info("upload queue stopped")
+
+    def _sleep_until(self, wait_until: float | None) -> None:
+        with self._cond:
+            if self._stopping or self._woken:
+                self._woken = False
+                return
+            delay = IDLE_WAIT_S if wait_until is None else wait_until - self._clock()
+            if delay > 0:
+                self._cond.wait(min(delay, IDLE_WAIT_S))
+            self._woken = False
+
+    def _maybe_purge(self) -> None:
+        now = self._clock()
+        if now - self._last_purge < PURGE_EVERY_S:
+            return
+        self._last_purge = now
+        try:
+            self.purge_expired()
+        except Exception as error:
+            log.warning("retention purge failed: %s", type(error).__name__)
+
+    def _work_once(self) -> float | None:
+        """Do the first due action over all recordings; return when to look again (None: idle)."""
+        earliest: float | None = None
+        for rec in self._spool.recordings():
+            if self._stopping:
+                return None
+            rid = rec.recording_id
+            if rec.state is RecordingState.DONE:
+                self._stop_poller(rid)
+                continue
+            chunks = self._spool.chunks(rid)
+            with self._cond:
+                step = next_step(
+                    rec.state,
+                    chunks,
+                    self._clock(),
+                    finish_requested=rid in self._finish_requested,
+                    skip_rejected=rid in self._skip_rejected,
+                )
+            if step.action is Action.IDLE:
+                continue
+            if step.action is Action.BLOCKED:
+                continue
+            if step.action is Action.WAIT:
+                earliest = _min(earliest, step.at)
+                continue
+            remote_wait = self._remote_backoff_until(rid)
+            if remote_wait is not None:
+                earliest = _min(earliest, remote_wait)
+                continue
+            self._act(rec, chunks, step)
+            return self._clock()  # did something: look again right away
+        return earliest
+
+    def _act(self, rec: Any, chunks: Sequence[Any], step: Step) -> None:
+        rid: str = rec.recording_id
+        try:
+            client = self._get_client()
+            if step.action is Action.FINISH and not chunks:
+                self._finish_empty(rec)
+                return
+            session_id, remote_id = self._ensure_remote(client, rec)
+            self._ensure_poller(client, rec, session_id, remote_id)
+            if step.action is Action.UPLOAD:
+                assert step.index is not None
+                chunk = next(c for c in chunks if c.index == step.index)
+                self._upload(client, rid, session_id, remote_id, chunk)
+            elif step.action is Action.FINISH:
+                duration = sum(float(c.duration_s) for c in chunks)
+                client.update_session(session_id, duration_s=duration)
+                client.finish_segments(session_id, remote_id)
+                self._set_recording_state(rid, RecordingState.FINISHED)
+                self._fetch_final(client, rid, session_id, remote_id)
+            elif step.action is Action.FINAL:
+                self._fetch_final(client, rid, session_id, remote_id)
+            self._remote_retry.pop(rid, None)
+            self._connection_ok()
+        except HeidiError as error:
+            self._recording_level_failure(rid, step, error)
+
+    # ---- pieces ----------------------------------------------------------------------------
+
+    def _get_client(self) -> HeidiClient:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    def _ensure_remote(self, client: HeidiClient, rec: Any) -> tuple[str, str]:
+        """The Heidi session and segment recording of this recording, created once and stored."""
+        rid: str = rec.recording_id
+        session_id: str | None = rec.session_id
+        remote_id: str | None = rec.remote_recording_id
+        if not session_id:
+            meta: Mapping[str, Any] = rec.meta or {}
+            session_id = client.create_session()
+            self._spool.set_recording_remote(rid, session_id=session_id)
+            consent = meta.get("consent_obtained")
+            language = meta.get("language_code")
+            client.update_session(
+                session_id,
+                consent_obtained=consent if isinstance(consent, bool) else None,
+                language_code=language if isinstance(language, str) else None,
+            )
+        if not remote_id:
+            remote_id = client.start_segments(session_id)
+            self._spool.set_recording_remote(rid, remote_recording_id=remote_id)
+        return session_id, remote_id
+
+    def _upload(
+        self, client: HeidiClient, rid: str, session_id: str, remote_id: str, chunk: Any
+    ) -> None:
+        index: int = chunk.index
+        attempts = int(chunk.attempts or 0) + 1
+        self._spool.set_chunk_state(rid, index, ChunkState.UPLOADING, attempts=attempts)
+        self._emit(ChunkStateChanged(rid, index, ChunkState.UPLOADING, attempts=attempts))
+        try:
+            audio = self._spool.read_chunk_audio(rid, index)
+            client.transcribe_segment(session_id, remote_id, index, audio)
+        except (RejectedError, DecryptionError) as error:
+            reason = str(error)
+            self._spool.set_chunk_state(
+                rid, index, ChunkState.REJECTED, attempts=attempts, error=reason
+            )
+            self._emit(
+                ChunkStateChanged(rid, index, ChunkState.REJECTED, attempts=attempts, error=reason)
+            )
+            self._emit(
+                ErrorOccurred(
+                    message=f"Chunk {index} cannot be uploaded; its audio is kept. {reason}",
+                    where="upload",
+                    extra={"recording_id": rid, "index": str(index)},
+                )
+            )
+            self._connection_ok()
+            return
+        except HeidiError as error:
+            # Retryable trouble, or auth/config (wait long; the audio is fine).
+            delay = self._backoff.delay(attempts, error.retry_after)
+            if not error.retryable:
+                delay = max(delay, self._backoff.cap_s)
+            at = self._clock() + delay
+            reason = str(error)
+            self._spool.set_chunk_state(
+                rid, index, ChunkState.RETRYING, attempts=attempts, next_attempt_at=at, error=reason
+            )
+            self._emit(
+                ChunkStateChanged(
+                    rid,
+                    index,
+                    ChunkState.RETRYING,
+                    attempts=attempts,
+                    next_attempt_at=at,
+                    error=reason,
+                )
+            )
+            self._connection_failed(error)
+            return
+        self._spool.set_chunk_state(
+            rid, index, ChunkState.UPLOADED, attempts=attempts, next_attempt_at=None, error=None
+        )
+        self._emit(ChunkStateChanged(rid, index, ChunkState.UPLOADED, attempts=attempts))
+        poller = self._pollers.get(rid)
+        if poller is not None:
+            poller.wake()
+
+    def _fetch_final(self, client: HeidiClient, rid: str, session_id: str, remote_id: str) -> None:
+        poller = self._pollers.get(rid) or self._make_poller(client, rid, session_id, remote_id)
+        poller.stop(timeout=2.0)
+        poller.fetch_final()
+        self._set_recording_state(rid, RecordingState.DONE)
+        self._pollers.pop(rid, None)
+        with self._cond:
+            self._finish_requested.discard(rid)
+            self._skip_rejected.discard(rid)
+
+    def _finish_empty(self, rec: Any) -> None:
+        """A recording that ended with no chunk at all: nothing to upload or transcribe."""
+        rid: str = rec.recording_id
+        self._set_recording_state(rid, RecordingState.FINISHED)
+        self._set_recording_state(rid, RecordingState.DONE)
+
+    def _set_recording_state(self, rid: str, state: RecordingState) -> None:
+        self._spool.set_recording_state(rid, state)
+        self._emit(RecordingStateChanged(rid, state))
+        with self._cond:
+            self._cond.notify_all()
+
+    def _make_poller(
+        self, client: HeidiClient, rid: str, session_id: str, remote_id: str
+    ) -> TranscriptPoller:
+        def active() -> bool:
+            try:
+                rec = self._spool.recording(rid)
+                if rec.state is RecordingState.RECORDING:
+                    return True
+                return any(c.state is not ChunkState.UPLOADED for c in self._spool.chunks(rid))
+            except Exception:
+                return False
+
+        return TranscriptPoller(
+            client,
+            rid,
+            session_id,
+            self._emit,
+            active=active,
+            remote_recording_id=remote_id,
+            spool=self._spool,
+            fast_s=self._poll_fast_s,
+            slow_s=self._poll_slow_s,
+        )
+
+    def _ensure_poller(
+        self, client: HeidiClient, rec: Any, session_id: str, remote_id: str
+    ) -> None:
+        rid: str = rec.recording_id
+        if not self._live or rid in self._pollers or self._stopping:
+            return
+        poller = self._make_poller(client, rid, session_id, remote_id)
+        self._pollers[rid] = poller
+        poller.start()
+
+    def _stop_poller(self, rid: str) -> None:
+        poller = self._pollers.pop(rid, None)
+        if poller is not None:
+            poller.stop(timeout=2.0)
+
+    def _remote_backoff_until(self, rid: str) -> float | None:
+        entry = self._remote_retry.get(rid)
+        if entry is None or entry[1] <= self._clock():
+            return None
+        return entry[1]
+
+    def _recording_level_failure(self, rid: str, step: Step, error: HeidiError) -> None:
+        """Creating the session, :finish or the final transcript failed: back off, say why."""
+        failures = self._remote_retry.get(rid, (0, 0.0))[0] + 1
+        delay = self._backoff.delay(failures, error.retry_after)
+        if not error.retryable:
+            delay = max(delay, self._backoff.cap_s)
+        self._remote_retry[rid] = (failures, self._clock() + delay)
+        log.info(
+            "recording step %s failed (%s); retry in %.1fs",
+            step.action,
+            type(error).__name__,
+            delay,
+        )
+        if isinstance(error, AuthError | ConfigError | RejectedError):
+            self._emit(
+                ErrorOccurred(message=str(error), where="upload", extra={"recording_id": rid})
+            )
+        self._connection_failed(error)
+
+    def _connection_ok(self) -> None:
+        if self._online is True:
+            return
+        self._online = True
+        self._last_error = None
+        self._emit(ConnectionChanged(mode=self._mode, detail=self._describe_target()))
+
+    def _connection_failed(self, error: HeidiError) -> None:
+        message = str(error)
+        if self._online is False and self._last_error == message:
+            return
+        self._online = False
+        self._last_error = message
+        try:
+            waiting = self.pending_count()
+        except Exception:
+            waiting = 0
+        self._emit(
+            ConnectionChanged(
+                mode="offline",
+                detail=self._describe_target(),
+                waiting_chunks=waiting,
+                last_error=message,
+            )
+        )
+
+    def _describe_target(self) -> str:
+        return self._client.base_url if self._client is not None else self._mode
+
+
+def _min(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+def _done_at(rec: Any) -> float | None:
+    for name in ("done_at", "finished_at", "updated_at"):
+        value = getattr(rec, name, None)
+        if isinstance(value, int | float):
+            return float(value)
+    return None
+
+
+def _has_audio(chunk: Any) -> bool:
+    return not bool(getattr(chunk, "audio_deleted", False))
