@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from recorder.errors import DecryptionError
 from recorder.events import (
@@ -28,6 +28,7 @@ from recorder.events import (
 from recorder.heidi.client import HeidiClient
 from recorder.heidi.errors import AuthError, ConfigError, HeidiError, RejectedError
 from recorder.heidi.retry import Backoff
+from recorder.spool import ChunkRow, RecordingRow, Spool
 from recorder.states import ChunkState, RecordingState
 from recorder.transcript import TranscriptPoller
 from recorder.upload.plan import Action, Step, next_step
@@ -38,69 +39,12 @@ IDLE_WAIT_S = 30.0  # re-scan the spool at least this often even without a wake(
 PURGE_EVERY_S = 600.0
 
 
-class RecordingView(Protocol):
-    @property
-    def recording_id(self) -> str: ...
-    @property
-    def state(self) -> RecordingState: ...
-    @property
-    def meta(self) -> Mapping[str, Any]: ...
-    @property
-    def session_id(self) -> str | None: ...
-    @property
-    def remote_recording_id(self) -> str | None: ...
-
-
-class ChunkRow(Protocol):
-    @property
-    def index(self) -> int: ...
-    @property
-    def state(self) -> ChunkState: ...
-    @property
-    def attempts(self) -> int: ...
-    @property
-    def next_attempt_at(self) -> float | None: ...
-    @property
-    def duration_s(self) -> float: ...
-
-
-class SpoolLike(Protocol):
-    """The spool methods the upload queue uses (recorder.spool.Spool has them)."""
-
-    def recordings(self) -> Sequence[Any]: ...
-    def recording(self, recording_id: str) -> Any: ...
-    def chunks(self, recording_id: str) -> Sequence[Any]: ...
-    def read_chunk_audio(self, recording_id: str, index: int) -> bytes: ...
-    def set_chunk_state(
-        self,
-        recording_id: str,
-        index: int,
-        state: ChunkState,
-        *,
-        attempts: int | None = None,
-        next_attempt_at: float | None = None,
-        error: str | None = None,
-    ) -> None: ...
-    def set_chunk_server_status(
-        self, recording_id: str, index: int, status: str | None
-    ) -> None: ...
-    def set_recording_state(self, recording_id: str, state: RecordingState) -> None: ...
-    def set_recording_remote(
-        self,
-        recording_id: str,
-        *,
-        session_id: str | None = None,
-        remote_recording_id: str | None = None,
-    ) -> None: ...
-    def delete_chunk_audio(self, recording_id: str, index: int) -> None: ...
-
-
 class UploadService:
     """Drains the spool to the server in a background thread; see the module docstring."""
 
     def __init__(
         self,
-        spool: SpoolLike,
+        spool: Spool,
         client_factory: Callable[[], HeidiClient],
         on_event: EventSink,
         *,
@@ -214,8 +158,7 @@ class UploadService:
         for rec in self._spool.recordings():
             if rec.state is not RecordingState.DONE:
                 continue
-            done_at = _done_at(rec)
-            if done_at is None or now < done_at + self._retention_s:
+            if now < _done_at(rec) + self._retention_s:
                 continue
             for chunk in self._spool.chunks(rec.recording_id):
                 if chunk.state is ChunkState.UPLOADED and _has_audio(chunk):
@@ -293,7 +236,7 @@ class UploadService:
             return self._clock()  # did something: look again right away
         return earliest
 
-    def _act(self, rec: Any, chunks: Sequence[Any], step: Step) -> None:
+    def _act(self, rec: RecordingRow, chunks: Sequence[ChunkRow], step: Step) -> None:
         rid: str = rec.recording_id
         try:
             client = self._get_client()
@@ -326,7 +269,7 @@ class UploadService:
             self._client = self._client_factory()
         return self._client
 
-    def _ensure_remote(self, client: HeidiClient, rec: Any) -> tuple[str, str]:
+    def _ensure_remote(self, client: HeidiClient, rec: RecordingRow) -> tuple[str, str]:
         """The Heidi session and segment recording of this recording, created once and stored."""
         rid: str = rec.recording_id
         session_id: str | None = rec.session_id
@@ -348,7 +291,7 @@ class UploadService:
         return session_id, remote_id
 
     def _upload(
-        self, client: HeidiClient, rid: str, session_id: str, remote_id: str, chunk: Any
+        self, client: HeidiClient, rid: str, session_id: str, remote_id: str, chunk: ChunkRow
     ) -> None:
         index: int = chunk.index
         attempts = int(chunk.attempts or 0) + 1
@@ -414,7 +357,7 @@ class UploadService:
             self._finish_requested.discard(rid)
             self._skip_rejected.discard(rid)
 
-    def _finish_empty(self, rec: Any) -> None:
+    def _finish_empty(self, rec: RecordingRow) -> None:
         """A recording that ended with no chunk at all: nothing to upload or transcribe."""
         rid: str = rec.recording_id
         self._set_recording_state(rid, RecordingState.FINISHED)
@@ -451,7 +394,7 @@ class UploadService:
         )
 
     def _ensure_poller(
-        self, client: HeidiClient, rec: Any, session_id: str, remote_id: str
+        self, client: HeidiClient, rec: RecordingRow, session_id: str, remote_id: str
     ) -> None:
         rid: str = rec.recording_id
         if not self._live or rid in self._pollers or self._stopping:
@@ -528,13 +471,10 @@ def _min(a: float | None, b: float | None) -> float | None:
     return min(a, b)
 
 
-def _done_at(rec: Any) -> float | None:
-    for name in ("done_at", "finished_at", "updated_at"):
-        value = getattr(rec, name, None)
-        if isinstance(value, int | float):
-            return float(value)
-    return None
+def _done_at(rec: RecordingRow) -> float:
+    """When the recording became DONE: its last update (nothing updates a DONE recording)."""
+    return rec.updated_at
 
 
-def _has_audio(chunk: Any) -> bool:
-    return not bool(getattr(chunk, "audio_deleted", False))
+def _has_audio(chunk: ChunkRow) -> bool:
+    return chunk.audio_deleted_at is None
