@@ -1,0 +1,42 @@
+"""Session lifecycle: create, read, update. Other users' sessions answer 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+
+from server.errors import ApiError
+from server.models import Session, SessionCreate, SessionCreated, SessionUpdate
+from server.services import ServicesDep, UserDep, owned_session
+
+router = APIRouter(tags=["Sessions"])
+
+
+def _as_session(session_id: str, stored: dict[str, Any]) -> Session:
+    return Session(session_id=session_id, **stored)
+
+
+@router.post("/sessions", response_model=SessionCreated, summary="Create Session")
+def create_session(
+    services: ServicesDep, user: UserDep, body: SessionCreate | None = Body(default=None)
+) -> SessionCreated:
+    fields = body.model_dump(exclude_none=True) if body is not None else {}
+    return SessionCreated(session_id=services.store.create_session(user.key, fields))
+
+
+@router.get("/sessions/{session_id}", response_model=Session, summary="Get Session")
+def get_session(session_id: str, services: ServicesDep, user: UserDep) -> Session:
+    return _as_session(session_id, owned_session(services, user, session_id))
+
+
+@router.patch("/sessions/{session_id}", response_model=Session, summary="Update Session")
+def update_session(
+    session_id: str, body: SessionUpdate, services: ServicesDep, user: UserDep
+) -> Session:
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("duration") is not None:
+        changes["duration"] = round(changes["duration"])
+    if not services.store.update_session(user.key, session_id, changes):
+        raise ApiError(404, "SessionNotFoundError", "Session not found")
+    return _as_session(session_id, owned_session(services, user, session_id))

@@ -1,0 +1,322 @@
+"""The server's durable state in SQLite: sessions, recordings and the chunk queue.
+
+Every statement uses parameters. One connection, guarded by a lock, serves the
+event loop and the workers; transactions are short. `synchronous=FULL` so that a
+chunk acknowledged to the client survives a crash or power loss.
+
+Chunk states (internal): STORED (lazy upload, waits for a transcript GET),
+QUEUED, WORKING, READY, FAILED. The API shows STORED/QUEUED/WORKING as PENDING.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+MAX_ATTEMPTS = 3  # a chunk that crashed the server this often is marked FAILED
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    fields TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS recordings (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    seq INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    public_id TEXT NOT NULL UNIQUE,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    recording_id TEXT REFERENCES recordings(id),
+    idx INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    state TEXT NOT NULL,
+    generation INTEGER NOT NULL DEFAULT 0,
+    audio_file TEXT NOT NULL,
+    duration REAL,
+    text TEXT,
+    reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    queued_at REAL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS chunks_recording_index ON chunks(recording_id, idx)
+    WHERE recording_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS chunks_queue ON chunks(state, queued_at, id);
+CREATE INDEX IF NOT EXISTS chunks_session ON chunks(session_id);
+"""
+
+PENDING_STATES = ("STORED", "QUEUED", "WORKING")
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class Job:
+    """One chunk claimed by a worker; `generation` guards against a replaced chunk."""
+
+    chunk_id: int
+    public_id: str
+    generation: int
+    audio_file: str
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    public_id: str
+    source: str
+    state: str
+    duration: float | None
+    text: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ChunkStored:
+    """What storing a chunk did: the old audio file to delete when it replaced one."""
+
+    public_id: str
+    replaced_file: str | None
+
+
+class Store:
+    """All reads and writes of the server's state."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # --- sessions -----------------------------------------------------------------
+
+    def create_session(self, owner: str, fields: dict[str, Any]) -> str:
+        session_id = uuid.uuid4().hex
+        now = _now_iso()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO sessions (id, owner, created_at, updated_at, fields) VALUES (?,?,?,?,?)",
+                (session_id, owner, now, now, json.dumps(fields)),
+            )
+        return session_id
+
+    def get_session(self, owner: str, session_id: str) -> dict[str, Any] | None:
+        """The session if it exists AND belongs to owner; else None (same answer for both)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM sessions WHERE id = ? AND owner = ?", (session_id, owner)
+            ).fetchone()
+        if row is None:
+            return None
+        fields: dict[str, Any] = json.loads(row["fields"])
+        return {**fields, "created_at": row["created_at"], "updated_at": row["updated_at"]}
+
+    def update_session(self, owner: str, session_id: str, changes: dict[str, Any]) -> bool:
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT fields FROM sessions WHERE id = ? AND owner = ?", (session_id, owner)
+            ).fetchone()
+            if row is None:
+                return False
+            fields = json.loads(row["fields"])
+            fields.update(changes)
+            db.execute(
+                "UPDATE sessions SET fields = ?, updated_at = ? WHERE id = ?",
+                (json.dumps(fields), _now_iso(), session_id),
+            )
+        return True
+
+    # --- recordings -----------------------------------------------------------------
+
+    def create_recording(self, session_id: str) -> str:
+        recording_id = uuid.uuid4().hex
+        with self._tx() as db:
+            seq = db.execute(
+                "SELECT COUNT(*) FROM recordings WHERE session_id = ?", (session_id,)
+            ).fetchone()[0]
+            db.execute(
+                "INSERT INTO recordings (id, session_id, seq, created_at) VALUES (?,?,?,?)",
+                (recording_id, session_id, seq, _now_iso()),
+            )
+        return recording_id
+
+    def recording_state(self, session_id: str, recording_id: str) -> str | None:
+        """'open', 'finished', or None when the recording is not in this session."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT finished_at FROM recordings WHERE id = ? AND session_id = ?",
+                (recording_id, session_id),
+            ).fetchone()
+        if row is None:
+            return None
+        return "open" if row["finished_at"] is None else "finished"
+
+    def finish_recording(self, recording_id: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE recordings SET finished_at = ? WHERE id = ? AND finished_at IS NULL",
+                (_now_iso(), recording_id),
+            )
+
+    # --- chunks ---------------------------------------------------------------------
+
+    def put_segment(
+        self, session_id: str, recording_id: str, index: int, audio_file: str, duration: float
+    ) -> ChunkStored:
+        """Queue a live chunk; a repeated index replaces the earlier chunk (audio and text)."""
+        public_id = f"{recording_id}-{index}"
+        with self._tx() as db:
+            old = db.execute(
+                "SELECT id, audio_file FROM chunks WHERE recording_id = ? AND idx = ?",
+                (recording_id, index),
+            ).fetchone()
+            if old is None:
+                db.execute(
+                    "INSERT INTO chunks (public_id, session_id, recording_id, idx, source, state,"
+                    " audio_file, duration, created_at, queued_at)"
+                    " VALUES (?,?,?,?, 'LIVE', 'QUEUED', ?,?,?,?)",
+                    (public_id, session_id, recording_id, index, audio_file, duration,
+                     _now_iso(), time.time()),
+                )
+                return ChunkStored(public_id, None)
+            db.execute(
+                "UPDATE chunks SET state = 'QUEUED', generation = generation + 1, audio_file = ?,"
+                " duration = ?, text = NULL, reason = NULL, attempts = 0, queued_at = ?"
+                " WHERE id = ?",
+                (audio_file, duration, time.time(), old["id"]),
+            )
+            return ChunkStored(public_id, str(old["audio_file"]))
+
+    def put_upload(self, session_id: str, audio_file: str, duration: float) -> tuple[str, int, str]:
+        """Store a whole-file upload, untranscribed until a transcript GET: (id, index, created_at)."""
+        public_id = uuid.uuid4().hex
+        created = _now_iso()
+        with self._tx() as db:
+            index = db.execute(
+                "SELECT COUNT(*) FROM chunks WHERE session_id = ? AND recording_id IS NULL",
+                (session_id,),
+            ).fetchone()[0]
+            db.execute(
+                "INSERT INTO chunks (public_id, session_id, recording_id, idx, source, state,"
+                " audio_file, duration, created_at) VALUES (?,?,NULL,?, 'USER_UPLOADED', 'STORED',"
+                " ?,?,?)",
+                (public_id, session_id, index, audio_file, duration, created),
+            )
+        return public_id, int(index), created
+
+    def queue_stored(self, session_id: str) -> int:
+        """Lazy uploads of this session join the queue (called on a transcript GET)."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE chunks SET state = 'QUEUED', queued_at = ? WHERE session_id = ?"
+                " AND state = 'STORED'",
+                (time.time(), session_id),
+            )
+            return cursor.rowcount
+
+    def chunks_of(self, session_id: str) -> list[ChunkRow]:
+        """Live chunks by recording then index, then uploads by index."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.public_id, c.source, c.state, c.duration, c.text, c.reason"
+                " FROM chunks c LEFT JOIN recordings r ON r.id = c.recording_id"
+                " WHERE c.session_id = ?"
+                " ORDER BY c.recording_id IS NULL, r.seq, c.idx",
+                (session_id,),
+            ).fetchall()
+        return [
+            ChunkRow(r["public_id"], r["source"], r["state"], r["duration"], r["text"], r["reason"])
+            for r in rows
+        ]
+
+    def count_pending(self, session_id: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM chunks WHERE session_id = ? AND state IN (?,?,?)",
+                (session_id, *PENDING_STATES),
+            ).fetchone()
+        return int(row[0])
+
+    # --- the queue ------------------------------------------------------------------
+
+    def recover(self) -> int:
+        """After a restart: chunks that were being transcribed go back to the queue."""
+        with self._tx() as db:
+            return db.execute("UPDATE chunks SET state = 'QUEUED' WHERE state = 'WORKING'").rowcount
+
+    def claim(self) -> Job | None:
+        """Take the oldest queued chunk; one that crashed us MAX_ATTEMPTS times is FAILED."""
+        with self._tx() as db:
+            while True:
+                row = db.execute(
+                    "SELECT id, public_id, generation, audio_file, attempts FROM chunks"
+                    " WHERE state = 'QUEUED' ORDER BY queued_at, id LIMIT 1"
+                ).fetchone()
+                if row is None:
+                    return None
+                if row["attempts"] >= MAX_ATTEMPTS:
+                    db.execute(
+                        "UPDATE chunks SET state = 'FAILED', reason = ? WHERE id = ?",
+                        ("transcription was interrupted repeatedly; giving up", row["id"]),
+                    )
+                    continue
+                db.execute(
+                    "UPDATE chunks SET state = 'WORKING', attempts = attempts + 1 WHERE id = ?",
+                    (row["id"],),
+                )
+                return Job(row["id"], row["public_id"], row["generation"], row["audio_file"])
+
+    def complete(self, job: Job, text: str, duration: float) -> bool:
+        """Record a transcript unless the chunk was replaced meanwhile."""
+        with self._tx() as db:
+            return db.execute(
+                "UPDATE chunks SET state = 'READY', text = ?, duration = ?, reason = NULL"
+                " WHERE id = ? AND generation = ? AND state = 'WORKING'",
+                (text, duration, job.chunk_id, job.generation),
+            ).rowcount == 1
+
+    def fail(self, job: Job, reason: str) -> bool:
+        with self._tx() as db:
+            return db.execute(
+                "UPDATE chunks SET state = 'FAILED', reason = ?"
+                " WHERE id = ? AND generation = ? AND state = 'WORKING'",
+                (reason, job.chunk_id, job.generation),
+            ).rowcount == 1

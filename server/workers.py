@@ -1,0 +1,108 @@
+"""A bounded pool of transcription threads fed from the persisted queue."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from server.audio import AudioRejected, decode
+from server.store import Job, Store
+from server.transcriber import Transcriber
+
+log = logging.getLogger("server.workers")
+
+
+class WorkerPool:
+    """N threads, each: claim the oldest queued chunk, decode, transcribe, record the result.
+
+    A chunk that cannot be decoded ends FAILED with a reason and the thread moves on;
+    any other error fails that chunk too, so nothing stalls the queue.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        transcriber: Transcriber,
+        audio_dir: Path,
+        workers: int = 1,
+        on_done: Callable[[], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._transcriber = transcriber
+        self._audio_dir = audio_dir
+        self._count = max(1, workers)
+        self._wake = threading.Condition()
+        self._pending_wakeups = 0
+        self._stopping = False
+        self._threads: list[threading.Thread] = []
+        self._on_done = on_done
+
+    def start(self) -> None:
+        recovered = self._store.recover()
+        if recovered:
+            log.info("resuming %d chunk(s) interrupted by the last shutdown", recovered)
+        for n in range(self._count):
+            thread = threading.Thread(target=self._run, name=f"transcriber-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        """New work was queued."""
+        with self._wake:
+            self._pending_wakeups += 1
+            self._wake.notify_all()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop taking work. A transcription in progress is left WORKING and resumed next start."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _wait_for_work(self) -> None:
+        with self._wake:
+            if self._pending_wakeups == 0 and not self._stopping:
+                self._wake.wait(timeout=1.0)
+            self._pending_wakeups = 0
+
+    def _run(self) -> None:
+        while not self._stopping:
+            try:
+                job = self._store.claim()
+            except Exception:
+                log.exception("could not read the queue")
+                time.sleep(1.0)
+                continue
+            if job is None:
+                self._wait_for_work()
+                continue
+            self._process(job)
+            if self._on_done is not None:
+                self._on_done()
+
+    def _process(self, job: Job) -> None:
+        started = time.monotonic()
+        try:
+            samples = decode(self._audio_dir / job.audio_file)
+            duration = len(samples) / 16000
+            text = self._transcriber.transcribe(samples)
+        except AudioRejected as error:
+            self._store.fail(job, str(error))
+            log.info("chunk %s FAILED: %s", job.public_id, error)
+            return
+        except Exception as error:  # a model or decoder crash must not stall the queue
+            log.exception("chunk %s could not be transcribed", job.public_id)
+            self._store.fail(job, f"transcription failed ({type(error).__name__})")
+            return
+        if self._store.complete(job, text, duration):
+            log.info(
+                "chunk %s READY (%.1f s of audio in %.2f s)",
+                job.public_id, duration, time.monotonic() - started,
+            )
+        else:
+            log.info("chunk %s was replaced while being transcribed", job.public_id)
