@@ -1,0 +1,40 @@
+"""The desktop app's entry point: `main() -> int` (called by `ambient-recorder` with no args)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from recorder import exit_codes
+from recorder.errors import RecorderError
+from ui.bridge import EventBridge
+from ui.controller import Controller
+from ui.main_window import MainWindow, app_icon
+from ui.worker import wait_for_background
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the app, start the core, run the event loop; returns the exit code."""
+    from recorder.core import AmbientCore
+
+    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Ambient Recorder")
+    app.setOrganizationName("AmbientRecorder")
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)  # the close guard decides (tray while uploading)
+    bridge = EventBridge()
+    try:
+        core = AmbientCore(bridge.emit_event)
+        window = MainWindow()
+        controller = Controller(core, bridge, window)
+        window.show()
+        controller.start()
+    except RecorderError as error:
+        QMessageBox.critical(None, "Ambient Recorder cannot start", str(error))
+        return exit_codes.FAILURE
+    code = app.exec()
+    wait_for_background()
+    return code

@@ -1,0 +1,298 @@
+"""Wires the main window to the core: user intent → core calls, core events → widgets.
+
+The only module with UI logic. Every core call that may wait (start_recording
+opens the device, retry/resume/settings touch SQLite and the keyring, device
+listing queries PortAudio) runs off the GUI thread via `run_in_background`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication
+
+from recorder.audio import MicrophoneSpec
+from recorder.events import ConnectionChanged, ElapsedChanged, SessionStateChanged
+from recorder.settings import get_api_key, keyring_problem
+from recorder.states import ChunkState, SessionState
+from ui.bridge import EventBridge
+from ui.close_guard import CloseGuard, Confirm, ask_user
+from ui.core_api import CoreApi
+from ui.main_window import MainWindow, app_icon
+from ui.recovery_dialog import RecoveryDialog
+from ui.settings_dialog import SettingsDialog
+from ui.tray import Tray, tray_available
+from ui.worker import run_in_background
+
+CAPTURING = (SessionState.RECORDING, SessionState.PAUSED)
+STARTABLE = (SessionState.IDLE, SessionState.DONE, SessionState.FAILED)
+
+
+class Controller(QObject):
+    """Owns the session view state; the window and the core never talk directly."""
+
+    def __init__(
+        self,
+        core: CoreApi,
+        bridge: EventBridge,
+        window: MainWindow,
+        source: Any = None,
+        confirm: Confirm = ask_user,
+        use_tray: bool | None = None,
+        quit_app: Callable[[], None] = QApplication.quit,
+    ) -> None:
+        super().__init__(window)
+        self.core = core
+        self.bridge = bridge
+        self.window = window
+        self.source = source  # a SourceSpec overriding the device picker (file as microphone)
+        self.state = SessionState.IDLE
+        self.recording_id: str | None = None
+        self.waiting_uploads = 0
+        self.recovery_dialog: RecoveryDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self._starting = False
+        self._require_consent = core.settings.require_consent
+        use_tray = tray_available() if use_tray is None else use_tray
+        tray = Tray(app_icon(), self) if use_tray else None
+        self.guard = CloseGuard(
+            window, tray, self.busy_reason, self.shutdown_core, confirm, quit_app
+        )
+        self._wire()
+        w = window
+        w.session.set_consent_required(self._require_consent)
+        w.session.set_language_code(core.settings.language_code)
+        if source is not None:
+            w.devices.combo.setItemText(0, f"File: {Path(str(source.path)).name}")
+            w.devices.lock(True)
+        self._update_can_start()
+
+    # --- wiring ---------------------------------------------------------------------------
+    def _wire(self) -> None:
+        w, b = self.window, self.bridge
+        b.session_state.connect(self._on_session)
+        b.level.connect(w.level.update_level)
+        b.elapsed.connect(self._on_elapsed)
+        b.capture_problem.connect(w.status.show_problem)
+        b.error.connect(w.status.show_problem)
+        b.connection.connect(self._on_connection)
+        b.any_event.connect(self._on_any_event)
+        w.controls.record_clicked.connect(self.record)
+        w.controls.pause_clicked.connect(lambda: self._call(self.core.pause))
+        w.controls.resume_clicked.connect(lambda: self._call(self.core.resume))
+        w.controls.stop_clicked.connect(self.stop)
+        w.session.changed.connect(self._update_can_start)
+        w.devices.refresh_requested.connect(self.refresh_devices)
+        w.chunks.retry_requested.connect(self.retry)
+        w.transcript.export_requested.connect(self.export_transcript)
+        w.settings_action.triggered.connect(self.open_settings)
+        w.quit_action.triggered.connect(self.guard.quit)
+
+    def start(self) -> None:
+        """Start the core, list devices, then offer unfinished recordings for upload."""
+        self.core.start()
+        if self.source is None:
+            self.refresh_devices()
+        run_in_background(self.core.unfinished_recordings, self._offer_recovery, self._show_error)
+
+    # --- events -----------------------------------------------------------------------------
+    def _on_any_event(self, event: object) -> None:
+        self.window.chunk_model.apply(event)
+        if self.window.transcript_model.apply(event):
+            self.window.transcript.refresh()
+
+    def _on_session(self, event: SessionStateChanged) -> None:
+        w = self.window
+        if event.recording_id is not None and event.state in CAPTURING:
+            self.recording_id = event.recording_id
+        self.state = event.state
+        capturing = event.state in CAPTURING
+        w.controls.set_state(event.state)
+        w.level.set_active(event.state is SessionState.RECORDING)
+        w.session.lock(capturing or event.state is SessionState.FINISHING)
+        w.devices.lock(capturing or self.source is not None)
+        if event.state is SessionState.FINISHING:
+            w.session.reset_for_next_consult()
+            w.status.showMessage("Recording stopped. Sending the last chunks — nothing is lost.")
+        elif event.state is SessionState.DONE:
+            w.status.showMessage("Consult complete: every chunk uploaded.", 15_000)
+        elif event.state is SessionState.FAILED:
+            w.status.show_error(
+                event.reason or "Recording stopped by a problem; the audio so far is kept."
+            )
+        self._update_can_start()
+        self._update_tray()
+
+    def _on_elapsed(self, event: ElapsedChanged) -> None:
+        if event.recording_id == self.recording_id:
+            self.window.controls.set_elapsed(event.elapsed_s)
+
+    def _on_connection(self, event: ConnectionChanged) -> None:
+        self.waiting_uploads = event.waiting_chunks
+        self.window.status.show_connection(event)
+        self._update_tray()
+
+    # --- actions ----------------------------------------------------------------------------
+    def _update_can_start(self) -> None:
+        w = self.window
+        if self._starting:
+            w.controls.set_can_start(False, "Starting…")
+        elif self._require_consent and not w.session.consent_given():
+            w.controls.set_can_start(False, "Tick the consent box to start recording.")
+        else:
+            w.controls.set_can_start(self.state in STARTABLE)
+
+    def record(self) -> None:
+        """Start a recording with the consult details; the device opens off the GUI thread."""
+        from recorder.core import ConsultMeta
+
+        w = self.window
+        if self._starting or self.state not in STARTABLE:
+            return
+        consent = w.session.consent_given()
+        if self._require_consent and not consent:
+            return
+        meta = ConsultMeta(
+            patient_ref=w.session.patient_ref(),
+            consent_obtained=consent,
+            language_code=w.session.language_code(),
+        )
+        source = self.source or MicrophoneSpec(device=w.devices.selected_device())
+        self._starting = True
+        self._update_can_start()
+        run_in_background(
+            lambda: self.core.start_recording(source, meta), self._started, self._start_failed
+        )
+
+    def _started(self, recording_id: object) -> None:
+        self._starting = False
+        self.recording_id = str(recording_id)
+        self.window.chunk_model.show_recording(self.recording_id)
+        self.window.transcript_model.show_recording(self.recording_id)
+        self.window.transcript.refresh()
+        self.window.status.clear_error()
+        self._update_can_start()
+
+    def _start_failed(self, error: BaseException) -> None:
+        self._starting = False
+        self._show_error(error)
+        self._update_can_start()
+
+    def stop(self) -> None:
+        """Stop capture; the uploads go on, and the status bar says so."""
+        self._call(self.core.stop)
+
+    def retry(self, recording_id: str, index: int) -> None:
+        """Send a rejected or failed chunk again."""
+        run_in_background(
+            lambda: self.core.retry_chunk(recording_id, index), None, self._show_error
+        )
+
+    def refresh_devices(self) -> None:
+        """List input devices (off the GUI thread) and show them."""
+        preferred = self.core.settings.input_device
+        run_in_background(
+            self.core.list_devices,
+            lambda devices: self.window.devices.set_devices(devices, preferred),
+            self._show_error,
+        )
+
+    def export_transcript(self, path: str) -> None:
+        """Write the transcript as shown (gaps marked) to `path`, off the GUI thread."""
+        text = self.window.transcript_model.text()
+        target = Path(path)
+
+        def write() -> None:
+            target.write_text(text + "\n", encoding="utf-8")
+
+        run_in_background(
+            write,
+            lambda _r: self.window.status.showMessage(f"Transcript saved to {target}", 10_000),
+            self._show_error,
+        )
+
+    def _call(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception as error:  # every core error is shown, never lost
+            self._show_error(error)
+
+    def _show_error(self, error: BaseException) -> None:
+        self.window.status.show_error(str(error) or type(error).__name__)
+
+    # --- settings and recovery ----------------------------------------------------------------
+    def open_settings(self) -> None:
+        """Open the settings dialog; Save applies them through the core, off the GUI thread."""
+        dialog = SettingsDialog(self.core.settings, get_api_key(), keyring_problem(), self.window)
+        self.settings_dialog = dialog
+        dialog.accepted.connect(lambda: self._apply_settings(dialog))
+        dialog.open()
+
+    def _apply_settings(self, dialog: SettingsDialog) -> None:
+        settings = dialog.chosen()
+        if settings is None:
+            return
+        key = dialog.new_api_key()
+
+        def applied(_result: object) -> None:
+            self._require_consent = settings.require_consent
+            self.window.session.set_consent_required(settings.require_consent)
+            self._update_can_start()
+            self.window.status.showMessage("Settings saved.", 10_000)
+
+        run_in_background(
+            lambda: self.core.apply_settings(settings, key), applied, self._show_error
+        )
+
+    def _offer_recovery(self, summaries: object) -> None:
+        found = list(summaries) if isinstance(summaries, list | tuple) else []
+        if not found:
+            return
+        dialog = RecoveryDialog(found, self.window)
+        self.recovery_dialog = dialog
+        dialog.accepted.connect(lambda: self._resume(dialog.chosen_ids()))
+        dialog.open()
+
+    def _resume(self, recording_ids: list[str]) -> None:
+        if recording_ids and self.state not in CAPTURING and not self._starting:
+            self.recording_id = recording_ids[0]
+            self.window.chunk_model.show_recording(recording_ids[0])
+            self.window.transcript_model.show_recording(recording_ids[0])
+            self.window.transcript.refresh()
+        for recording_id in recording_ids:
+            run_in_background(
+                partial(self.core.resume_uploads, recording_id), None, self._show_error
+            )
+
+    # --- closing ------------------------------------------------------------------------------
+    def pending_uploads(self) -> int:
+        """Chunks not yet uploaded, as the events tell (rejected ones wait for the user)."""
+        in_view = sum(
+            1
+            for row in self.window.chunk_model.rows()
+            if row.local not in (ChunkState.UPLOADED, ChunkState.REJECTED)
+        )
+        return max(self.waiting_uploads, in_view)
+
+    def busy_reason(self) -> str:
+        """Why quitting now would interrupt work, or '' when it would not."""
+        if self.state in CAPTURING or self._starting:
+            return "A consult is being recorded"
+        pending = self.pending_uploads()
+        if pending or self.state is SessionState.FINISHING:
+            return f"{pending or 'Some'} chunk(s) are still waiting to upload"
+        return ""
+
+    def shutdown_core(self) -> None:
+        """Stop capture if running (audio so far is kept) and shut the core down."""
+        if self.state in CAPTURING:
+            self._call(self.core.stop)
+        self._call(lambda: self.core.shutdown(wait_for_uploads_s=0))
+
+    def _update_tray(self) -> None:
+        if self.guard.tray is not None:
+            self.guard.tray.update_state(self.state, self.pending_uploads())

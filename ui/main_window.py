@@ -1,0 +1,86 @@
+"""The main window: composition of the widgets only; the controller wires them to the core."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from ui.chunk_view import ChunkView
+from ui.device_picker import DevicePicker
+from ui.level_meter import LevelMeter
+from ui.models import ChunkTableModel
+from ui.record_button import RecordControls
+from ui.session_panel import SessionPanel
+from ui.status_bar import StatusBar
+from ui.transcript_model import TranscriptModel
+from ui.transcript_view import TranscriptView
+
+ICON_PATH = Path(__file__).with_name("resources") / "app-icon.svg"
+
+
+def app_icon() -> QIcon:
+    """The application icon (SVG, scales to any size)."""
+    return QIcon(str(ICON_PATH))
+
+
+class MainWindow(QMainWindow):
+    """Record controls, level, device and consult details on the left; chunks and transcript."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Ambient Recorder")
+        self.setWindowIcon(app_icon())
+        self.chunk_model = ChunkTableModel(self)
+        self.transcript_model = TranscriptModel()
+        self.controls = RecordControls()
+        self.level = LevelMeter()
+        self.devices = DevicePicker()
+        self.session = SessionPanel()
+        self.chunks = ChunkView(self.chunk_model)
+        self.transcript = TranscriptView(self.transcript_model)
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+        self.close_guard: Callable[[], bool] = lambda: True
+
+        left = QWidget()
+        left.setMinimumWidth(320)
+        left_layout = QVBoxLayout(left)
+        for widget in (self.controls, self.level, self.devices, self.session):
+            left_layout.addWidget(widget)
+        left_layout.addStretch(1)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.chunks)
+        right.addWidget(self.transcript)
+        right.setStretchFactor(0, 2)
+        right.setStretchFactor(1, 3)
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(left)
+        main.addWidget(right)
+        main.setStretchFactor(1, 1)
+        main.setChildrenCollapsible(False)
+        self.setCentralWidget(main)
+
+        menu = self.menuBar().addMenu("&File")
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.setToolTip("Heidi account, network, chunk length, consent (Ctrl+,)")
+        menu.addAction(self.settings_action)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        menu.addAction(self.quit_action)
+        record_menu = self.menuBar().addMenu("&Recording")
+        for action in (self.controls.record_action, self.controls.pause_action):
+            record_menu.addAction(action)
+        record_menu.addAction(self.controls.stop_action)
+        self.resize(1100, 680)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Close only when the controller agrees (it may hide to the tray instead)."""
+        if self.close_guard():
+            event.accept()
+        else:
+            event.ignore()

@@ -1,0 +1,203 @@
+"""Settings: Heidi account, network, chunk length, retention, consent requirement.
+
+The dialog only collects and validates (with the core's own Settings.validate);
+saving goes through the controller, off the GUI thread. The stored API key is
+never shown back: only its last four characters, and a field to replace it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from recorder.settings import CHUNK_LIMITS_S, Settings, SettingsError
+from ui import status_style
+from ui.status_style import Tone
+
+REGIONS = ("", "AU", "US", "CA", "EU", "UK")
+MAX_RETENTION_HOURS = 24 * 365
+
+
+def key_hint(key: str | None) -> str:
+    """How a stored key is shown: its last four characters only."""
+    if not key:
+        return "No API key stored"
+    return f"•••• {key[-4:]}" if len(key) > 8 else "•••• (short key)"
+
+
+def _line(accessible: str, placeholder: str = "") -> QLineEdit:
+    edit = QLineEdit()
+    edit.setAccessibleName(accessible)
+    edit.setPlaceholderText(placeholder)
+    return edit
+
+
+def _seconds(accessible: str, value: float) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(*CHUNK_LIMITS_S)
+    spin.setDecimals(0)
+    spin.setSuffix(" s")
+    spin.setValue(value)
+    spin.setAccessibleName(accessible)
+    return spin
+
+
+class SettingsDialog(QDialog):
+    """Edit a copy of Settings; `chosen()` gives the validated result after accept."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stored_key: str | None,
+        keyring_note: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Ambient Recorder settings")
+        self._original = settings
+        self._stored_key = stored_key
+        self._chosen: Settings | None = None
+
+        self.base_url = _line(
+            "Heidi base URL", "Empty: use the transcription server on this computer"
+        )
+        self.base_url.setText(settings.base_url)
+        self.region = QComboBox()
+        self.region.setEditable(True)
+        self.region.addItems(REGIONS)
+        self.region.setCurrentText(settings.region)
+        self.region.setAccessibleName("Heidi region label")
+        self.email = _line("Clinician email for Heidi", "name@practice.example")
+        self.email.setText(settings.email)
+        self.user_id = _line("Heidi user id", "Your id in the practice system")
+        self.user_id.setText(settings.user_id)
+        self.key_label = QLabel(key_hint(stored_key))
+        self.key_label.setAccessibleName("Stored API key")
+        self.new_key = _line("Replace API key", "Paste a new API key to replace the stored one")
+        self.new_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.proxy = _line("Proxy URL", "Empty: use the system proxy settings")
+        self.proxy.setText(settings.proxy_url or "")
+        self.ca_bundle = _line(
+            "CA bundle file", "Extra certificate file (.pem), if IT gave you one"
+        )
+        self.ca_bundle.setText(settings.ca_bundle or "")
+        browse = QPushButton("Browse…")
+        browse.setAccessibleName("Choose CA bundle file")
+        browse.clicked.connect(self._browse_ca)
+        self.chunk_min = _seconds("Shortest chunk", settings.chunk_min_s)
+        self.chunk_max = _seconds("Longest chunk", settings.chunk_max_s)
+        self.retention = QDoubleSpinBox()
+        self.retention.setRange(0, MAX_RETENTION_HOURS)
+        self.retention.setDecimals(0)
+        self.retention.setSuffix(" h")
+        self.retention.setValue(settings.retention_hours)
+        self.retention.setAccessibleName("Keep uploaded audio for hours")
+        self.require_consent = QCheckBox("Require the consent box to be ticked before recording")
+        self.require_consent.setChecked(settings.require_consent)
+        self.require_consent.setAccessibleName("Require patient consent")
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setAccessibleName("Settings error")
+        self.error.setStyleSheet(f"color: {status_style.text_colour(Tone.BAD)};")
+        self.error.hide()
+
+        account = QGroupBox("Heidi account")
+        form = QFormLayout(account)
+        form.addRow("Base &URL:", self.base_url)
+        form.addRow("&Region:", self.region)
+        form.addRow("&Email:", self.email)
+        form.addRow("User &id:", self.user_id)
+        form.addRow("API key:", self.key_label)
+        form.addRow("Replace &key:", self.new_key)
+        if keyring_note:
+            note = QLabel(keyring_note)
+            note.setWordWrap(True)
+            form.addRow("", note)
+        network = QGroupBox("Network")
+        net_form = QFormLayout(network)
+        net_form.addRow("&Proxy:", self.proxy)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_bundle, 1)
+        ca_row.addWidget(browse)
+        net_form.addRow("&CA bundle:", ca_row)
+        recording = QGroupBox("Recording")
+        rec_form = QFormLayout(recording)
+        rec_form.addRow("Chunks at least:", self.chunk_min)
+        rec_form.addRow("Chunks at most:", self.chunk_max)
+        rec_form.addRow("Keep uploaded audio:", self.retention)
+        rec_form.addRow("", self.require_consent)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        layout = QVBoxLayout(self)
+        for widget in (account, network, recording, self.error, buttons):
+            layout.addWidget(widget)
+
+    def _browse_ca(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Certificate bundle", "", "PEM files (*.pem *.crt);;All files (*)"
+        )
+        if path:
+            self.ca_bundle.setText(path)
+
+    def collect(self) -> Settings:
+        """The settings as entered, validated; SettingsError names what is wrong."""
+        settings = dataclasses.replace(
+            self._original,
+            base_url=self.base_url.text().strip(),
+            region=self.region.currentText().strip(),
+            email=self.email.text().strip(),
+            user_id=self.user_id.text().strip(),
+            proxy_url=self.proxy.text().strip() or None,
+            ca_bundle=self.ca_bundle.text().strip() or None,
+            chunk_min_s=self.chunk_min.value(),
+            chunk_max_s=self.chunk_max.value(),
+            retention_hours=self.retention.value(),
+            require_consent=self.require_consent.isChecked(),
+        )
+        settings.validate()
+        if settings.base_url:
+            if "@" not in settings.email:
+                raise SettingsError("A Heidi account needs the clinician's email address.")
+            if not settings.user_id:
+                raise SettingsError("A Heidi account needs your user id.")
+            if not (self._stored_key or self.new_api_key()):
+                raise SettingsError("A Heidi account needs an API key.")
+        return settings
+
+    def new_api_key(self) -> str | None:
+        """The replacement key typed by the user, or None to keep the stored one."""
+        return self.new_key.text().strip() or None
+
+    def chosen(self) -> Settings | None:
+        """The validated settings after Save; None before or after Cancel."""
+        return self._chosen
+
+    def accept(self) -> None:
+        """Close only when every value is usable; otherwise say what to fix."""
+        try:
+            self._chosen = self.collect()
+        except SettingsError as error:
+            self.error.setText(str(error))
+            self.error.show()
+            return
+        super().accept()
