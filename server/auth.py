@@ -64,10 +64,17 @@ class Authority:
 
     def verify(self, authorization: str | None) -> User:
         if not authorization:
-            raise ApiError(401, "MissingTokenError", "an Authorization: Bearer token is required", _BEARER)
+            raise ApiError(
+                401, "MissingTokenError", "an Authorization: Bearer token is required", _BEARER
+            )
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "InvalidTokenError", "the Authorization header must be 'Bearer <token>'", _BEARER)
+            raise ApiError(
+                401,
+                "InvalidTokenError",
+                "the Authorization header must be 'Bearer <token>'",
+                _BEARER,
+            )
         try:
             claims = jwt.decode(
                 token.strip(),

@@ -30,17 +30,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     parser.add_argument("--data-dir", type=Path, default=None, help="sessions, audio, keys")
     parser.add_argument(
-        "--api-key", default=None,
+        "--api-key",
+        default=None,
         help="the key clients must send (default: $AMBIENT_SERVER_API_KEY, else generated once)",
     )
-    parser.add_argument("--model", type=Path, default=None, help="a CTranslate2 Whisper model folder")
+    parser.add_argument(
+        "--model", type=Path, default=None, help="a CTranslate2 Whisper model folder"
+    )
     parser.add_argument("--workers", type=_positive, default=1, help="transcriptions at once")
     parser.add_argument("--jwt-ttl", type=_positive, default=3600, help="token lifetime, seconds")
     parser.add_argument(
         "--max-upload-mb", type=float, default=50.0, help="largest accepted audio upload"
     )
     parser.add_argument(
-        "--transcript-wait", type=float, default=600.0,
+        "--transcript-wait",
+        type=float,
+        default=600.0,
         help="seconds GET /transcript waits for pending chunks before answering 503",
     )
     parser.add_argument("--access-log", action="store_true", help="log each request line")
@@ -54,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     from server.runner import base_url, bind, is_loopback, make_server
     from server.transcriber import ModelMissing, check_model_dir
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     data_dir: Path = args.data_dir or default_data_dir()
     if args.model is not None:
         try:

@@ -46,8 +46,12 @@ def start_local_server(
     sock = bind("127.0.0.1", port)
     actual_port = int(sock.getsockname()[1])
     config = ServerConfig(
-        data_dir=data_dir, api_key=key, port=actual_port, model_path=model_path,
-        workers=workers, jwt_ttl_s=jwt_ttl_s,
+        data_dir=data_dir,
+        api_key=key,
+        port=actual_port,
+        model_path=model_path,
+        workers=workers,
+        jwt_ttl_s=jwt_ttl_s,
     )
     server = make_server(create_app(config))
     thread = threading.Thread(

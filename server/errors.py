@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -46,9 +47,11 @@ class BodyTooLarge(StarletteHTTPException):
 
 
 def error_response(
-    status: int, type_: str, msg: str, headers: dict[str, str] | None = None
+    status: int, type_: str, msg: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse({"detail": {"msg": msg, "type": type_}}, status_code=status, headers=headers)
+    return JSONResponse(
+        {"detail": {"msg": msg, "type": type_}}, status_code=status, headers=headers
+    )
 
 
 def _describe_validation(exc: RequestValidationError) -> str:

@@ -23,7 +23,7 @@ def _crc_table() -> list[int]:
 _TABLE = _crc_table()
 
 
-def ogg_crc(data: bytes | memoryview) -> int:
+def ogg_crc(data: bytes | bytearray | memoryview) -> int:
     """Ogg's CRC-32 (polynomial 0x04C11DB7, not reflected, initial value 0)."""
     crc = 0
     table = _TABLE

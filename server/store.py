@@ -133,7 +133,8 @@ class Store:
         now = _now_iso()
         with self._tx() as db:
             db.execute(
-                "INSERT INTO sessions (id, owner, created_at, updated_at, fields) VALUES (?,?,?,?,?)",
+                "INSERT INTO sessions (id, owner, created_at, updated_at, fields)"
+                " VALUES (?,?,?,?,?)",
                 (session_id, owner, now, now, json.dumps(fields)),
             )
         return session_id
@@ -213,8 +214,16 @@ class Store:
                     "INSERT INTO chunks (public_id, session_id, recording_id, idx, source, state,"
                     " audio_file, duration, created_at, queued_at)"
                     " VALUES (?,?,?,?, 'LIVE', 'QUEUED', ?,?,?,?)",
-                    (public_id, session_id, recording_id, index, audio_file, duration,
-                     _now_iso(), time.time()),
+                    (
+                        public_id,
+                        session_id,
+                        recording_id,
+                        index,
+                        audio_file,
+                        duration,
+                        _now_iso(),
+                        time.time(),
+                    ),
                 )
                 return ChunkStored(public_id, None)
             db.execute(
@@ -226,7 +235,7 @@ class Store:
             return ChunkStored(public_id, str(old["audio_file"]))
 
     def put_upload(self, session_id: str, audio_file: str, duration: float) -> tuple[str, int, str]:
-        """Store a whole-file upload, untranscribed until a transcript GET: (id, index, created_at)."""
+        """Store a whole-file upload, left for a transcript GET: (id, index, created_at)."""
         public_id = uuid.uuid4().hex
         created = _now_iso()
         with self._tx() as db:
@@ -307,16 +316,22 @@ class Store:
     def complete(self, job: Job, text: str, duration: float) -> bool:
         """Record a transcript unless the chunk was replaced meanwhile."""
         with self._tx() as db:
-            return db.execute(
-                "UPDATE chunks SET state = 'READY', text = ?, duration = ?, reason = NULL"
-                " WHERE id = ? AND generation = ? AND state = 'WORKING'",
-                (text, duration, job.chunk_id, job.generation),
-            ).rowcount == 1
+            return (
+                db.execute(
+                    "UPDATE chunks SET state = 'READY', text = ?, duration = ?, reason = NULL"
+                    " WHERE id = ? AND generation = ? AND state = 'WORKING'",
+                    (text, duration, job.chunk_id, job.generation),
+                ).rowcount
+                == 1
+            )
 
     def fail(self, job: Job, reason: str) -> bool:
         with self._tx() as db:
-            return db.execute(
-                "UPDATE chunks SET state = 'FAILED', reason = ?"
-                " WHERE id = ? AND generation = ? AND state = 'WORKING'",
-                (reason, job.chunk_id, job.generation),
-            ).rowcount == 1
+            return (
+                db.execute(
+                    "UPDATE chunks SET state = 'FAILED', reason = ?"
+                    " WHERE id = ? AND generation = ? AND state = 'WORKING'",
+                    (reason, job.chunk_id, job.generation),
+                ).rowcount
+                == 1
+            )

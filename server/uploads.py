@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -24,7 +24,7 @@ MAX_FIELD_BYTES = 1024
 MAX_FIELDS = 8
 COPY_BLOCK = 1024 * 1024
 
-UPLOAD_BODY_SCHEMA = {
+UPLOAD_BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary"}},
@@ -88,14 +88,17 @@ async def receive_audio(
         media = _media_type(upload.content_type)
         if not media.startswith("audio/"):
             raise ApiError(
-                415, "UnsupportedMediaTypeError",
+                415,
+                "UnsupportedMediaTypeError",
                 f"the file must be audio/* (got {media[:60] or 'no content type'})",
             )
         fields: dict[str, str] = {}
         for name in field_names:
             value = form.get(name)
             if isinstance(value, UploadFile):
-                raise ApiError(422, "ValidationError", f"the field '{name}' must be text, not a file")
+                raise ApiError(
+                    422, "ValidationError", f"the field '{name}' must be text, not a file"
+                )
             if value is not None:
                 fields[name] = value
         check_fields(fields)
@@ -106,7 +109,9 @@ async def receive_audio(
             size = await run_in_threadpool(_copy_to_disk, upload.file, part)
         except OSError:
             part.unlink(missing_ok=True)
-            raise ApiError(507, "InsufficientStorageError", "the server could not store the audio") from None
+            raise ApiError(
+                507, "InsufficientStorageError", "the server could not store the audio"
+            ) from None
         if size == 0:
             part.unlink(missing_ok=True)
             raise ApiError(422, "EmptyAudioError", "the audio file is empty")

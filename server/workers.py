@@ -102,7 +102,9 @@ class WorkerPool:
         if self._store.complete(job, text, duration):
             log.info(
                 "chunk %s READY (%.1f s of audio in %.2f s)",
-                job.public_id, duration, time.monotonic() - started,
+                job.public_id,
+                duration,
+                time.monotonic() - started,
             )
         else:
             log.info("chunk %s was replaced while being transcribed", job.public_id)

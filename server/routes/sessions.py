@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
@@ -19,7 +19,7 @@ def _as_session(session_id: str, stored: dict[str, Any]) -> Session:
 
 @router.post("/sessions", response_model=SessionCreated, summary="Create Session")
 def create_session(
-    services: ServicesDep, user: UserDep, body: SessionCreate | None = Body(default=None)
+    services: ServicesDep, user: UserDep, body: Annotated[SessionCreate | None, Body()] = None
 ) -> SessionCreated:
     fields = body.model_dump(exclude_none=True) if body is not None else {}
     return SessionCreated(session_id=services.store.create_session(user.key, fields))

@@ -148,8 +148,12 @@ async def upload_audio(
     )
     return UploadAudioResult(
         uploaded_audio=UploadedAudio(
-            id=upload_id, index=index, status="INITIALIZED", created_at=created,
-            access_url=None, expiry=0,
+            id=upload_id,
+            index=index,
+            status="INITIALIZED",
+            created_at=created,
+            access_url=None,
+            expiry=0,
         )
     )
 
@@ -217,7 +221,9 @@ async def final_transcript(session_id: str, services: ServicesDep, user: UserDep
     while await run_in_threadpool(services.store.count_pending, session_id):
         if time.monotonic() >= deadline:
             raise ApiError(
-                503, "TranscriptNotReadyError", "chunks are still being transcribed",
+                503,
+                "TranscriptNotReadyError",
+                "chunks are still being transcribed",
                 {"Retry-After": "5"},
             )
         await asyncio.sleep(0.25)
