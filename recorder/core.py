@@ -1,25 +1,322 @@
-"""INTERFACE (the lead implements it): the one public API the desktop app uses.
+"""AmbientCore: the one public API the desktop app uses (the CLI uses the same pieces).
+
+It owns the spool, the uplink (upload service + target server, the embedded
+local server when no Heidi account is configured) and at most one recording
+session. Every method returns quickly: slow work (opening the spool, starting
+the local server, waiting for uploads) runs on worker threads and is reported
+through events, so the GUI thread never blocks.
 
     core = AmbientCore(on_event, data_dir=None, settings=None)
-    core.start()                       # open spool, recover interrupted recordings, start the
-                                       # upload service; start the local server when no Heidi
-                                       # account is configured (non-blocking: events report)
-    core.settings -> Settings          # recorder.settings.Settings
-    core.apply_settings(settings, api_key: str | None = None)   # save (key -> keyring), reconnect
-    core.list_devices() -> list[InputDevice]                    # recorder.audio
-    core.start_recording(source: SourceSpec, meta: ConsultMeta) -> str   # recording_id
-    core.pause(); core.resume(); core.stop()   # non-blocking; progress via events
-    core.state -> SessionState
+    core.start()
+    core.start_recording(source, ConsultMeta(consent_obtained=True)) -> recording_id
+    core.pause(); core.resume(); core.stop()
     core.retry_chunk(recording_id, index)
-    core.unfinished_recordings() -> list[RecordingSummary]      # interrupted / still queued
-    core.resume_uploads(recording_id)          # offer at start: upload what is left
-    core.transcript_text(recording_id) -> str  # READY chunks in order
-    core.connection -> ConnectionChanged       # the latest
-    core.pending_uploads() -> int
-    core.shutdown(wait_for_uploads_s: float = 0)
-
-ConsultMeta(patient_ref: str = "", consent_obtained: bool, language_code: str = "en")
-RecordingSummary(recording_id, state, created_at, chunks_total, chunks_uploaded, duration_s)
-
-Every event from recorder.events goes to on_event, from worker threads.
+    core.unfinished_recordings() -> list[RecordingSummary]
+    core.resume_uploads(recording_id)
+    core.transcript_text(recording_id) -> str
+    core.shutdown(wait_for_uploads_s=0)
 """
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from recorder import paths
+from recorder.audio import InputDevice, SourceSpec, list_input_devices
+from recorder.errors import RecorderError
+from recorder.events import (
+    ConnectionChanged,
+    ErrorOccurred,
+    Event,
+    EventSink,
+    SessionStateChanged,
+    TranscriptUpdated,
+)
+from recorder.session import ConsultMeta, RecordingSession, SessionOptions
+from recorder.settings import (
+    Settings,
+    SettingsError,
+    effective_settings,
+    save_settings,
+    set_api_key,
+)
+from recorder.spool import Spool
+from recorder.states import ChunkState, RecordingState, SessionState
+from recorder.uplink import Uplink, open_uplink
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_S = 30.0
+FINISHED_SESSION = frozenset({SessionState.DONE, SessionState.FAILED})
+
+__all__ = ["AmbientCore", "ConsultMeta", "RecordingSummary"]
+
+
+@dataclass(frozen=True)
+class RecordingSummary:
+    """A recording from before that is not done yet (interrupted, or still uploading)."""
+
+    recording_id: str
+    state: RecordingState
+    created_at: float
+    chunks_total: int
+    chunks_uploaded: int
+    duration_s: float
+
+
+class AmbientCore:
+    """Spool + uplink + recording session behind a non-blocking API; see the module docstring."""
+
+    def __init__(
+        self,
+        on_event: EventSink,
+        data_dir: str | Path | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self._sink = on_event
+        self._data_dir = paths.data_dir(data_dir)
+        self._settings = settings
+        self._spool: Spool | None = None
+        self._uplink: Uplink | None = None
+        self._session: RecordingSession | None = None
+        self._ready = threading.Event()
+        self._lock = threading.RLock()
+        self._connection = ConnectionChanged("offline", "starting…")
+        self._transcripts: dict[str, TranscriptUpdated] = {}
+        self._start_error: RecorderError | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the spool (recovering crashed recordings) and connect, on a worker thread."""
+        threading.Thread(target=self._start, name="core-start", daemon=True).start()
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> bool:
+        """Block until start() has opened the spool (for tests and the CLI, not the GUI thread)."""
+        return self._ready.wait(timeout)
+
+    def _start(self) -> None:
+        try:
+            if self._settings is None:
+                try:
+                    self._settings = effective_settings()
+                except SettingsError as error:
+                    self._emit(ErrorOccurred(f"{error} Using default settings.", where="settings"))
+                    self._settings = Settings()
+            self._spool = Spool.open(self._data_dir)
+            if self._spool.key_warning:
+                self._emit(ErrorOccurred(self._spool.key_warning, where="spool"))
+            self._spool.recover_interrupted()
+        except RecorderError as error:
+            self._start_error = error
+            self._emit(ErrorOccurred(str(error), where="spool"))
+            self._ready.set()
+            return
+        self._ready.set()
+        self._connect()
+
+    def _connect(self) -> None:
+        assert self._spool is not None and self._settings is not None
+        self._emit(ConnectionChanged("offline", "connecting…", self.pending_uploads()))
+        try:
+            uplink = open_uplink(self._spool, self._settings, self._emit)
+        except RecorderError as error:
+            self._emit(
+                ConnectionChanged("offline", "not connected", self.pending_uploads(), str(error))
+            )
+            self._emit(ErrorOccurred(str(error), where="connection"))
+            return
+        except Exception as error:  # the local server failing to start must not kill the app
+            log.exception("could not start the uplink")
+            message = f"Could not start the transcription link: {error}"
+            self._emit(
+                ConnectionChanged("offline", "not connected", self.pending_uploads(), message)
+            )
+            return
+        with self._lock:
+            self._uplink = uplink
+        detail = uplink.target.base_url if uplink.target.mode == "heidi" else "local server"
+        self._emit(ConnectionChanged(uplink.target.mode, detail, self.pending_uploads()))
+
+    def shutdown(self, wait_for_uploads_s: float = 0.0) -> None:
+        """Stop recording (flushing the last chunk), optionally wait for uploads, then stop."""
+        session = self._session
+        if session is not None and session.state not in FINISHED_SESSION:
+            session.stop()
+            session.wait(30.0)
+        uplink = self._uplink
+        if uplink is not None and wait_for_uploads_s > 0:
+            deadline = time.monotonic() + wait_for_uploads_s
+            while time.monotonic() < deadline and uplink.service.pending_count():
+                time.sleep(0.2)
+        with self._lock:
+            self._uplink = None
+        if uplink is not None:
+            uplink.close()
+        if self._spool is not None:
+            self._spool.close()
+
+    # -- settings --------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = effective_settings()
+            except SettingsError:
+                self._settings = Settings()
+        return self._settings
+
+    def apply_settings(self, settings: Settings, api_key: str | None = None) -> None:
+        """Save settings (the key goes to the OS keyring) and reconnect with them.
+
+        Raises SettingsError (clear message) if they cannot be saved; the reconnect runs on a
+        worker thread and reports through ConnectionChanged.
+        """
+        settings.validate()
+        if api_key:
+            set_api_key(api_key)
+        save_settings(settings)
+        self._settings = effective_settings(replace(settings))
+        threading.Thread(target=self._reconnect, name="core-reconnect", daemon=True).start()
+
+    def _reconnect(self) -> None:
+        if not self._ready.wait(READY_TIMEOUT_S) or self._spool is None:
+            return
+        with self._lock:
+            old, self._uplink = self._uplink, None
+        if old is not None:
+            old.close()
+        self._connect()
+
+    # -- recording -------------------------------------------------------------------------
+
+    def list_devices(self) -> list[InputDevice]:
+        return list_input_devices()
+
+    @property
+    def state(self) -> SessionState:
+        session = self._session
+        return session.state if session is not None else SessionState.IDLE
+
+    def start_recording(self, source: SourceSpec, meta: ConsultMeta) -> str:
+        """Open the input and start a recording; raises RecorderError with a clear message."""
+        if self.settings.require_consent and not meta.consent_obtained:
+            raise RecorderError("Tick the consent box before recording: consent is required.")
+        if not self._ready.wait(READY_TIMEOUT_S) or self._spool is None:
+            raise self._start_error or RecorderError("The recorder is still starting; try again.")
+        with self._lock:
+            if self._session is not None and self._session.state not in FINISHED_SESSION:
+                raise RecorderError("A recording is already in progress.")
+            options = SessionOptions(
+                chunk_min_s=self.settings.chunk_min_s, chunk_max_s=self.settings.chunk_max_s
+            )
+            session = RecordingSession(
+                self._spool, source, meta, self._emit, options=options, on_chunk=self._chunk_ready
+            )
+            rid = session.start()
+            self._session = session
+        return rid
+
+    def pause(self) -> None:
+        if self._session is not None:
+            self._session.pause()
+
+    def resume(self) -> None:
+        if self._session is not None:
+            self._session.resume()
+
+    def stop(self) -> None:
+        """Stop capture; the session flushes the last chunk, then uploads drain and finish."""
+        if self._session is not None:
+            self._session.stop()
+
+    def _chunk_ready(self, _row: object) -> None:
+        uplink = self._uplink
+        if uplink is not None:
+            uplink.service.wake()
+
+    # -- uploads and transcript ----------------------------------------------------------
+
+    def retry_chunk(self, recording_id: str, index: int) -> None:
+        uplink = self._uplink
+        if uplink is None:
+            raise RecorderError("Not connected to a transcription server: cannot retry now.")
+        uplink.service.retry_chunk(recording_id, index)
+
+    def unfinished_recordings(self) -> list[RecordingSummary]:
+        """Recordings from before that still have work (crashed, or not fully uploaded)."""
+        if not self._ready.wait(READY_TIMEOUT_S) or self._spool is None:
+            return []
+        current = self._session.recording_id if self._session else None
+        out = []
+        for rec in self._spool.recordings():
+            if rec.state is RecordingState.DONE or rec.recording_id == current:
+                continue
+            if rec.state is RecordingState.RECORDING:
+                continue  # being written by another process right now
+            chunks = self._spool.chunks(rec.recording_id)
+            uploaded = sum(1 for c in chunks if c.state is ChunkState.UPLOADED)
+            out.append(
+                RecordingSummary(
+                    rec.recording_id,
+                    rec.state,
+                    rec.created_at,
+                    len(chunks),
+                    uploaded,
+                    rec.duration_s,
+                )
+            )
+        return out
+
+    def resume_uploads(self, recording_id: str) -> None:
+        """Upload what is left of a recording from before, then finish it."""
+        uplink = self._uplink
+        if uplink is None:
+            raise RecorderError("Not connected to a transcription server: it stays queued.")
+        uplink.service.request_finish(recording_id)
+
+    def transcript_text(self, recording_id: str) -> str:
+        """The transcript so far: READY chunks in index order (the final one once done)."""
+        update = self._transcripts.get(recording_id)
+        return update.transcript if update is not None else ""
+
+    @property
+    def connection(self) -> ConnectionChanged:
+        return self._connection
+
+    def pending_uploads(self) -> int:
+        uplink = self._uplink
+        if uplink is not None:
+            return uplink.service.pending_count()
+        if self._spool is None:
+            return 0
+        waiting = (ChunkState.QUEUED, ChunkState.UPLOADING, ChunkState.RETRYING)
+        return sum(
+            1
+            for rec in self._spool.recordings()
+            if rec.state is not RecordingState.DONE
+            for c in self._spool.chunks(rec.recording_id)
+            if c.state in waiting
+        )
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _emit(self, event: Event) -> None:
+        """Keep what the core needs to answer queries, act on session ends, then pass it on."""
+        if isinstance(event, ConnectionChanged):
+            self._connection = event
+        elif isinstance(event, TranscriptUpdated):
+            self._transcripts[event.recording_id] = event
+        elif isinstance(event, SessionStateChanged) and event.state in FINISHED_SESSION:
+            uplink = self._uplink
+            if uplink is not None and event.recording_id:
+                uplink.service.request_finish(event.recording_id)
+        try:
+            self._sink(event)
+        except Exception:  # a broken consumer must not stop recording or uploading
+            log.exception("event consumer failed")

@@ -1,0 +1,31 @@
+"""Options and helpers shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from recorder import paths
+from recorder.spool import Spool
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where the spool lives (default: AMBIENT_RECORDER_DATA_DIR, else the user data dir)",
+    )
+
+
+def open_spool(args: argparse.Namespace) -> Spool:
+    """Open the spool and recover any recording a crash left behind (every start does this)."""
+    spool = Spool.open(paths.data_dir(getattr(args, "data_dir", None)))
+    if spool.key_warning:
+        print(f"warning: {spool.key_warning}", file=sys.stderr)
+    for rec in spool.recover_interrupted():
+        print(
+            f"recovered interrupted recording {rec.recording_id} "
+            f"({rec.duration_s:.1f} s kept; it will be uploaded by `resume`)",
+            file=sys.stderr,
+        )
+    return spool

@@ -1,0 +1,157 @@
+"""`ambient-recorder record`: record a consult into the spool and, unless --no-upload, upload it."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from recorder import exit_codes
+from recorder.audio import FileSpec, MicrophoneSpec, SourceSpec
+from recorder.commands.common import add_data_dir, open_spool
+from recorder.commands.printer import EventPrinter
+from recorder.errors import AudioInputError, BadAudioFileError, NoInputDeviceError, SpoolError
+from recorder.session import ConsultMeta, RecordingSession, SessionOptions
+from recorder.settings import Settings, SettingsError, effective_settings
+from recorder.states import SessionState
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "record",
+        help="record a consult (microphone or a file played as one) into the spool",
+        description="Record into the encrypted spool in 45-60 s chunks and upload them as the "
+        "consult goes on. Ctrl-C stops cleanly: the last chunk is kept.",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--device", metavar="NAME", help="input device name (or index)")
+    source.add_argument("--input", metavar="FILE", type=Path, help="play FILE as the microphone")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="with --input: N times real time (0: unthrottled)"
+    )
+    parser.add_argument("--duration", type=float, metavar="SECONDS", help="stop after SECONDS")
+    add_data_dir(parser)
+    parser.add_argument("--no-upload", action="store_true", help="only record into the spool")
+    parser.add_argument("--server", metavar="URL", help="Heidi base URL (overrides settings)")
+    parser.add_argument(
+        "--local", action="store_true", help="start the local transcription server in-process"
+    )
+    parser.add_argument("--consent", action="store_true", help="the patient gave consent")
+    parser.add_argument("--patient", default="", help="patient name or EHR id (never logged)")
+    parser.add_argument("--language", default=None, help="language code (default: settings)")
+    parser.set_defaults(run=run)
+
+
+def _source(args: argparse.Namespace) -> SourceSpec:
+    if args.input is not None:
+        if args.speed < 0:
+            raise BadAudioFileError("--speed must be 0 (unthrottled) or a positive factor.")
+        return FileSpec(args.input, speed=args.speed)
+    if args.speed != 1.0:
+        raise AudioInputError("--speed only applies to --input FILE.")
+    device: str | int | None = args.device
+    if isinstance(device, str) and device.isdigit():
+        device = int(device)
+    return MicrophoneSpec(device)
+
+
+def _settings() -> Settings:
+    try:
+        return effective_settings()
+    except SettingsError as error:
+        print(f"warning: {error} Using defaults.", file=sys.stderr)
+        return Settings()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.duration is not None and args.duration <= 0:
+        print("error: --duration must be positive", file=sys.stderr)
+        return exit_codes.USAGE
+    settings = _settings()
+    try:
+        source = _source(args)
+        spool = open_spool(args)
+    except (AudioInputError, BadAudioFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return exit_codes.AUDIO_INPUT
+    except SpoolError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return exit_codes.SPOOL
+    printer = EventPrinter()
+    uplink = None
+    if not args.no_upload:
+        from recorder.uplink import open_uplink
+
+        uplink = open_uplink(spool, settings, printer, server_url=args.server, local=args.local)
+    try:
+        return _record(args, settings, spool, source, printer, uplink)
+    finally:
+        if uplink is not None:
+            uplink.close()
+        spool.close()
+
+
+def _record(args, settings, spool, source, printer, uplink):  # type: ignore[no-untyped-def]
+    meta = ConsultMeta(
+        consent_obtained=bool(args.consent),
+        patient_ref=args.patient,
+        language_code=args.language or settings.language_code,
+    )
+    options = SessionOptions(
+        chunk_min_s=settings.chunk_min_s, chunk_max_s=settings.chunk_max_s, duration_s=args.duration
+    )
+    session = RecordingSession(
+        spool,
+        source,
+        meta,
+        printer,
+        options=options,
+        on_chunk=(lambda _row: uplink.service.wake()) if uplink is not None else None,
+    )
+    try:
+        rid = session.start()
+    except (NoInputDeviceError, AudioInputError, BadAudioFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return exit_codes.AUDIO_INPUT
+    except SpoolError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return exit_codes.SPOOL
+    print(f"recording {rid} started", file=sys.stderr, flush=True)
+    with _stop_on_interrupt(session.stop):
+        while not session.wait(0.2):
+            pass
+    code = exit_codes.OK
+    if session.state == SessionState.FAILED:
+        failure = session.failure
+        code = exit_codes.SPOOL if isinstance(failure, SpoolError) else exit_codes.AUDIO_INPUT
+    if uplink is not None:
+        uplink_code = uplink.finish(rid, printer)
+        code = code or uplink_code
+    chunks = len(session.chunks)
+    print(f"{chunks} chunks, {session.elapsed_s:.1f} s recorded: recording {rid}", flush=True)
+    return code
+
+
+class _stop_on_interrupt:
+    """First Ctrl-C (or SIGTERM) stops the recording cleanly; the last chunk is still flushed."""
+
+    def __init__(self, stop: object) -> None:
+        self._stop = stop
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        print("stopping: flushing the last chunk…", file=sys.stderr, flush=True)
+        self._stop()  # type: ignore[operator]
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+
+    def __exit__(self, *_exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]

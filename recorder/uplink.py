@@ -1,0 +1,165 @@
+"""The link from the spool to a transcription server: target, upload service, local server.
+
+Both the `record` command and the desktop app's core use it, so "which server,
+with which key" is decided in one place: `--server URL` / `--local` / settings
+and HEIDI_* variables; with no Heidi account configured, the embedded local
+server (the `[server]` extra) is started on loopback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from recorder import exit_codes, paths
+from recorder.events import EventSink, TranscriptUpdated
+from recorder.heidi.client import HeidiClient
+from recorder.heidi.errors import ConfigError
+from recorder.settings import Settings, get_api_key
+from recorder.spool import Spool
+from recorder.states import ChunkState
+from recorder.upload.service import UploadService
+
+LOCAL_EMAIL = "clinician@localhost"
+LOCAL_USER_ID = "local-clinician"
+FINISH_WAIT_S = 900.0
+
+
+@dataclass
+class Target:
+    """Where chunks go: Heidi's cloud (mode "heidi") or the embedded server (mode "local")."""
+
+    mode: str
+    base_url: str
+    api_key: str
+    email: str
+    user_id: str
+    ca_bundle: str | None = None
+    proxy: str | None = None
+    stop_server: Callable[[], None] | None = field(default=None, repr=False)
+
+    def client(self) -> HeidiClient:
+        return HeidiClient(
+            self.base_url,
+            self.api_key,
+            email=self.email,
+            user_id=self.user_id,
+            ca_bundle=self.ca_bundle,
+            proxy=self.proxy,
+        )
+
+
+def start_local_target(settings: Settings) -> Target:
+    """Start the embedded server on loopback (needs the `[server]` extra)."""
+    try:
+        from server.embedded import start_local_server
+    except ImportError as error:
+        raise ConfigError(
+            "No Heidi account is configured and the local transcription server is not "
+            f"installed ({error.name} missing): install ambient-recorder[server] or set a "
+            "Heidi base URL and API key in the settings."
+        ) from None
+    server_dir = paths.data_dir() / "local-server"
+    server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    local = start_local_server(server_dir)
+    return Target(
+        "local",
+        local.base_url,
+        local.api_key,
+        settings.email or LOCAL_EMAIL,
+        settings.user_id or LOCAL_USER_ID,
+        stop_server=local.stop,
+    )
+
+
+def resolve_target(
+    settings: Settings, *, server_url: str | None = None, local: bool = False
+) -> Target:
+    """The server to talk to; raises ConfigError (clear message) when it cannot be used."""
+    if local:
+        return start_local_target(settings)
+    base_url = (server_url or settings.base_url).strip()
+    if not base_url:
+        return start_local_target(settings)
+    api_key = get_api_key()
+    if not api_key:
+        raise ConfigError(
+            "No Heidi API key: set it in the app's settings (stored in the OS keyring) "
+            "or in the HEIDI_API_KEY environment variable."
+        )
+    return Target(
+        "heidi",
+        base_url,
+        api_key,
+        settings.email,
+        settings.user_id,
+        ca_bundle=settings.ca_bundle,
+        proxy=settings.proxy_url,
+    )
+
+
+@dataclass
+class Uplink:
+    """A running upload service bound to one target."""
+
+    target: Target
+    service: UploadService
+    spool: Spool
+
+    def close(self) -> None:
+        self.service.stop()
+        if self.target.stop_server is not None:
+            self.target.stop_server()
+
+    def finish(self, recording_id: str, printer: EventSink, timeout: float = FINISH_WAIT_S) -> int:
+        """After Stop: drain the queue, `:finish`, print the transcript; return an exit code."""
+        self.service.request_finish(recording_id)
+        done = self.service.wait_until_done(recording_id, timeout)
+        final = getattr(printer, "final", None)
+        if isinstance(final, TranscriptUpdated) and final.recording_id == recording_id:
+            print("\n--- transcript ---\n" + final.transcript.strip() + "\n---", flush=True)
+            print(f"session {final.session_id}", flush=True)
+        chunks = self.spool.chunks(recording_id)
+        rejected = [c.index for c in chunks if c.state == ChunkState.REJECTED]
+        waiting = [c.index for c in chunks if c.state != ChunkState.UPLOADED]
+        if rejected:
+            print(
+                f"error: chunks {rejected} were rejected by the server; their audio is kept "
+                "(see `ambient-recorder spool`).",
+                file=sys.stderr,
+            )
+            return exit_codes.CHUNKS_REJECTED
+        if not done or waiting:
+            rec = self.spool.recording(recording_id)
+            print(
+                f"warning: recording is {rec.state.value} with {len(waiting)} chunks not yet "
+                "uploaded; they stay queued: run `ambient-recorder resume` later.",
+                file=sys.stderr,
+            )
+            last = getattr(printer, "errors", [])
+            if last and "auth" in last[-1].lower():
+                return exit_codes.AUTH_FAILED
+            return exit_codes.SERVER_UNREACHABLE
+        return exit_codes.OK
+
+
+def open_uplink(
+    spool: Spool,
+    settings: Settings,
+    on_event: EventSink,
+    *,
+    server_url: str | None = None,
+    local: bool = False,
+) -> Uplink:
+    """Resolve the target and start the upload service draining `spool` to it."""
+    target = resolve_target(settings, server_url=server_url, local=local)
+    service = UploadService(
+        spool,
+        target.client,
+        on_event,
+        retention_hours=settings.retention_hours,
+        mode=target.mode,
+    )
+    service.start()
+    return Uplink(target, service, spool)
