@@ -8,6 +8,7 @@ Each command lives in its own module under `recorder.commands` (or, for
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -68,6 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return exit_codes.USAGE
+    if args.command not in ("serve", "devices"):
+        from recorder import paths
+        from recorder.logs import configure_logging
+
+        # an unusable data dir is reported by the command itself, clearly
+        with contextlib.suppress(OSError):
+            configure_logging(paths.data_dir(getattr(args, "data_dir", None)))
     try:
         code: int = args.run(args)
         return code

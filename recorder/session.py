@@ -129,6 +129,7 @@ class RecordingSession:
             raise
         self.recording_id = recording.recording_id
         capture.start()
+        log.info("recording %s started", recording.recording_id)
         self._set_state(SessionState.RECORDING)
         self._thread = threading.Thread(
             target=self._run, args=(capture, writer), name="recording-writer", daemon=True
@@ -204,6 +205,9 @@ class RecordingSession:
                         self._set_state(SessionState.FINISHING)
                     break
             self._commit(writer.close(RecordingState.RECORDED))
+            log.info(
+                "recording %s recorded: %d chunks, %.1f s", rid, len(self.chunks), self.elapsed_s
+            )
             self._emit(RecordingStateChanged(rid, RecordingState.RECORDED))
             self._set_state(SessionState.DONE)
         except RecorderError as error:
@@ -215,6 +219,7 @@ class RecordingSession:
     def _fail(self, capture: Capture, writer: Any, error: RecorderError) -> None:
         """Stop capture, keep every chunk already committed, and report why."""
         self.failure = error
+        log.warning("recording %s failed: %s", self.recording_id, type(error).__name__)
         try:
             capture.stop()
         except Exception:
@@ -255,6 +260,9 @@ class RecordingSession:
 
     def _commit(self, rows: list[ChunkRow]) -> None:
         for row in rows:
+            log.info(
+                "chunk %d committed: %.2f s, %d bytes", row.index, row.duration_s, row.size_bytes
+            )
             self.chunks.append(row)
             self._emit(ChunkRecorded(row.recording_id, row.index, row.duration_s, row.size_bytes))
             if self._on_chunk is not None:
