@@ -137,6 +137,17 @@ def chunk_file_name(index: int) -> str:
     return f"{index:03d}{CHUNK_SUFFIX}"
 
 
+def _writable(folder: Path) -> bool:
+    """Whether files can be created in `folder` (os.access lies for root on read-only mounts)."""
+    try:
+        probe = folder / f".write-probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError:
+        return False
+    return True
+
+
 def _is_disk_problem(error: BaseException) -> bool:
     if isinstance(error, OSError):
         return error.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT)
@@ -154,6 +165,7 @@ class Spool:
         self._key_warning = key_warning
         self._lock = threading.RLock()
         self._active: set[str] = set()  # recordings written by a RecordingWriter of this process
+        self.read_only = False  # True when the data folder can only be read (export still works)
         self._db = self._connect()
         self._migrate()
 
@@ -188,21 +200,35 @@ class Spool:
         return self._key_warning
 
     def _connect(self) -> sqlite3.Connection:
+        path = self.data_dir / DB_NAME
         try:
-            db = sqlite3.connect(
-                self.data_dir / DB_NAME, isolation_level=None, check_same_thread=False, timeout=30
-            )
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as error:
-            raise SpoolError(
-                f"The spool database in {self.data_dir} cannot be opened ({error})."
-            ) from error
+            if path.exists() and not _writable(self.data_dir):
+                # A read-only folder (or medium): reading and exporting still work.
+                self.read_only = True
+                db = sqlite3.connect(
+                    f"{path.as_uri()}?immutable=1", uri=True, check_same_thread=False
+                )
+            else:
+                raise SpoolError(
+                    f"The spool database in {self.data_dir} cannot be opened ({error})."
+                ) from error
         db.row_factory = sqlite3.Row
         return db
 
     def _migrate(self) -> None:
+        if self.read_only:
+            current = self._read("SELECT MAX(version) FROM schema_version")[0][0] or 0
+            if current != SCHEMA_VERSION:
+                raise SpoolError(
+                    f"The spool in {self.data_dir} is read-only and has schema {current}; "
+                    f"this version of the app needs {SCHEMA_VERSION}."
+                )
+            return
         with self._write() as db:
             db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
@@ -232,6 +258,11 @@ class Spool:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction; disk problems become SpoolError."""
+        if self.read_only:
+            raise SpoolError(
+                f"The data folder {self.data_dir} is full or not writable (read-only): "
+                "nothing can be recorded or changed."
+            )
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
