@@ -22,6 +22,7 @@ from recorder.events import (
     SessionStateChanged,
     TranscriptUpdated,
 )
+from ui.qt_compat import emit
 
 
 class EventBridge(QObject):
@@ -61,11 +62,11 @@ class EventBridge(QObject):
 
     def emit_event(self, event: Event) -> None:
         """The core's EventSink: safe to call from any thread, returns at once."""
-        self._incoming.emit(event)
+        emit(self._incoming, event)
 
     @Slot(object)
     def _dispatch(self, event: object) -> None:
         signal = self._typed.get(type(event))
         if signal is not None:
-            signal.emit(event)
-        self.any_event.emit(event)
+            emit(signal, event)
+        emit(self.any_event, event)

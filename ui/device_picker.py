@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
 
+from ui.qt_compat import emit
+
 DEFAULT_DEVICE_LABEL = "System default microphone"
 
 
@@ -57,7 +59,7 @@ class DevicePicker(QWidget):
         found = self.combo.findData(keep) if keep else 0
         self.combo.setCurrentIndex(max(found, 0))
         self.combo.blockSignals(False)
-        self.device_changed.emit()
+        emit(self.device_changed)
 
     def selected_device(self) -> str | None:
         """The chosen device name, or None for the system default."""

@@ -31,6 +31,7 @@ from recorder.events import (
 )
 from recorder.states import ChunkState, ServerStatus, SessionState
 from ui import status_style
+from ui.qt_compat import emit
 from ui.status_style import Tone
 
 COLUMNS = ("Chunk", "Length", "Upload", "Transcription")
@@ -210,7 +211,7 @@ class ChunkTableModel(QAbstractTableModel):
         for pos, row in enumerate(self._rows):
             if row.index == index:
                 self._rows[pos] = replace(row, **changes)
-                self.dataChanged.emit(self.index(pos, 0), self.index(pos, len(COLUMNS) - 1))
+                emit(self.dataChanged, self.index(pos, 0), self.index(pos, len(COLUMNS) - 1))
                 return
         pos = next((p for p, r in enumerate(self._rows) if r.index > index), len(self._rows))
         self.beginInsertRows(QModelIndex(), pos, pos)
@@ -242,14 +243,14 @@ class ChunkTableModel(QAbstractTableModel):
     def _changed_live(self) -> None:
         if self._live is not None:
             pos = len(self._rows)
-            self.dataChanged.emit(self.index(pos, 0), self.index(pos, len(COLUMNS) - 1))
+            emit(self.dataChanged, self.index(pos, 0), self.index(pos, len(COLUMNS) - 1))
 
     def refresh_countdowns(self) -> None:
         """Repaint the upload column of retrying rows (the 1 s timer calls this)."""
         for pos, row in enumerate(self._rows):
             if row.local is ChunkState.RETRYING:
                 cell = self.index(pos, COL_LOCAL)
-                self.dataChanged.emit(cell, cell)
+                emit(self.dataChanged, cell, cell)
 
     # --- QAbstractTableModel ------------------------------------------------------------
     def rowCount(self, parent: _IndexArg = QModelIndex()) -> int:  # noqa: B008

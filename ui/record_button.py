@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLay
 
 from recorder.states import SessionState
 from ui.models import format_duration
+from ui.qt_compat import emit
 
 RECORD_KEYS = QKeySequence("Ctrl+R")
 PAUSE_KEYS = QKeySequence("Ctrl+P")
@@ -143,15 +144,15 @@ class RecordControls(QWidget):
     # --- user intent ------------------------------------------------------------------
     def _main_clicked(self) -> None:
         if self._state is SessionState.RECORDING:
-            self.pause_clicked.emit()
+            emit(self.pause_clicked)
         elif self._state is SessionState.PAUSED:
-            self.resume_clicked.emit()
+            emit(self.resume_clicked)
         elif self.main_button.isEnabled():
-            self.record_clicked.emit()
+            emit(self.record_clicked)
 
     def _record_key(self) -> None:
         if self._state not in _CAPTURING and self.main_button.isEnabled():
-            self.record_clicked.emit()
+            emit(self.record_clicked)
 
     def _pause_key(self) -> None:
         if self._state in _CAPTURING:
@@ -159,4 +160,4 @@ class RecordControls(QWidget):
 
     def _stop(self) -> None:
         if self._state in _CAPTURING:
-            self.stop_clicked.emit()
+            emit(self.stop_clicked)

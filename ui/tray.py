@@ -7,6 +7,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from recorder.states import SessionState
+from ui.qt_compat import emit
 
 _STATE_WORDS = {
     SessionState.IDLE: "Ready",
@@ -52,7 +53,7 @@ class Tray(QObject):
             QSystemTrayIcon.ActivationReason.Trigger,
             QSystemTrayIcon.ActivationReason.DoubleClick,
         ):
-            self.show_requested.emit()
+            emit(self.show_requested)
 
     def update_state(self, state: SessionState, pending_uploads: int) -> None:
         """Refresh the tooltip."""

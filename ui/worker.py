@@ -12,6 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from ui.qt_compat import emit
+
 
 class _Relay(QObject):
     """Lives on the GUI thread; receives the job's outcome there and calls back."""
@@ -53,9 +55,9 @@ class _Job(QRunnable):
         try:
             result = self._fn()
         except Exception as error:  # reported to the GUI, never swallowed
-            self._relay.failed.emit(error)
+            emit(self._relay.failed, error)
         else:
-            self._relay.done.emit(result)
+            emit(self._relay.done, result)
 
 
 _live_relays: set[_Relay] = set()  # keeps each relay alive until its job has reported
