@@ -1,0 +1,106 @@
+"""`spool`: list the recordings in the spool and the state of each chunk (no patient data shown)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from recorder import exit_codes
+from recorder.commands.common import add_data_dir, open_spool
+from recorder.spool import ChunkRow, RecordingRow, Spool
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register `spool`."""
+    parser = subparsers.add_parser(
+        "spool",
+        help="list recordings and chunk states in the local spool",
+        description="List every recording in the local spool with its state, length and the "
+        "upload state of each chunk.",
+    )
+    add_data_dir(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the spool's recordings and chunks."""
+    spool = open_spool(args)
+    try:
+        listing = [_recording_dict(spool, rec) for rec in spool.recordings()]
+    finally:
+        spool.close()
+    if args.json:
+        print(json.dumps({"data_dir": str(spool.data_dir), "recordings": listing}, indent=2))
+    else:
+        _print_table(str(spool.data_dir), listing)
+    return exit_codes.OK
+
+
+def _recording_dict(spool: Spool, rec: RecordingRow) -> dict[str, Any]:
+    chunks = spool.chunks(rec.recording_id)
+    counts: dict[str, int] = {}
+    for chunk in chunks:
+        counts[chunk.state.value] = counts.get(chunk.state.value, 0) + 1
+    return {
+        "recording_id": rec.recording_id,
+        "state": rec.state.value,
+        "created": _iso(rec.created_at),
+        "duration_s": round(rec.duration_s, 3),
+        "codec": rec.codec,
+        "session_id": rec.session_id,
+        "remote_recording_id": rec.remote_recording_id,
+        "chunks_total": len(chunks),
+        "chunk_counts": counts,
+        "chunks": [_chunk_dict(c) for c in chunks],
+    }
+
+
+def _chunk_dict(chunk: ChunkRow) -> dict[str, Any]:
+    return {
+        "index": chunk.index,
+        "state": chunk.state.value,
+        "duration_s": round(chunk.duration_s, 3),
+        "size_bytes": chunk.size_bytes,
+        "attempts": chunk.attempts,
+        "next_attempt_at": None if chunk.next_attempt_at is None else _iso(chunk.next_attempt_at),
+        "error": chunk.error,
+        "server_status": chunk.server_status,
+        "audio_deleted": chunk.audio_deleted_at is not None,
+    }
+
+
+def _iso(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(timestamp))
+
+
+def _print_table(data_dir: str, listing: list[dict[str, Any]]) -> None:
+    print(f"Spool: {data_dir}")
+    if not listing:
+        print("No recordings.")
+        return
+    for rec in listing:
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(rec["chunk_counts"].items()))
+        print(
+            f"\n{rec['recording_id']}  {rec['state']:<11}  {rec['created']}  "
+            f"{rec['duration_s']:8.1f} s  {rec['chunks_total']} chunks"
+            + (f" ({counts})" if counts else "")
+        )
+        for chunk in rec["chunks"]:
+            extra = []
+            if chunk["server_status"]:
+                extra.append(f"server {chunk['server_status']}")
+            if chunk["attempts"]:
+                extra.append(f"{chunk['attempts']} attempts")
+            if chunk["next_attempt_at"]:
+                extra.append(f"next try {chunk['next_attempt_at']}")
+            if chunk["audio_deleted"]:
+                extra.append("audio deleted")
+            if chunk["error"]:
+                extra.append(f"error: {chunk['error']}")
+            print(
+                f"  {chunk['index']:03d}  {chunk['state']:<9}  {chunk['duration_s']:6.1f} s  "
+                f"{chunk['size_bytes'] / 1024:7.1f} KiB  " + "; ".join(extra)
+            )
