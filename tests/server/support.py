@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Iterable
@@ -48,14 +49,32 @@ def quiet_cuts(samples: np.ndarray, min_s: float = 45.0, max_s: float = 60.0) ->
 
 def split(samples: np.ndarray, cuts: Iterable[int]) -> list[np.ndarray]:
     bounds = [0, *cuts, len(samples)]
-    return [samples[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [samples[a:b] for a, b in itertools.pairwise(bounds)]
 
 
-_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
 def number_words(n: int) -> str:
