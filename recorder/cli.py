@@ -17,7 +17,7 @@ from types import ModuleType
 from recorder import __version__, exit_codes
 from recorder.errors import RecorderError
 
-COMMAND_MODULES = (
+COMMAND_MODULES: tuple[str, ...] = (
     "recorder.commands.devices",
     "recorder.commands.record",
     "recorder.commands.spool_cmd",

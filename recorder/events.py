@@ -110,6 +110,7 @@ class ConnectionChanged:
     detail: str
     waiting_chunks: int = 0
     last_error: str | None = None
+    exit_code: int | None = None  # of the last failure, for the CLI (auth vs unreachable)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,14 @@ server (the `[server]` extra) is started on loopback.
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from recorder import exit_codes, paths
-from recorder.events import EventSink, TranscriptUpdated
+from recorder.events import ConnectionChanged, Event, EventSink, TranscriptUpdated
 from recorder.heidi.client import HeidiClient
 from recorder.heidi.errors import ConfigError
 from recorder.settings import Settings, get_api_key
@@ -23,7 +25,8 @@ from recorder.upload.service import UploadService
 
 LOCAL_EMAIL = "clinician@localhost"
 LOCAL_USER_ID = "local-clinician"
-FINISH_WAIT_S = 900.0
+FINISH_WAIT_S = 1800.0  # a long consult on a slow server still finishes while we wait
+OFFLINE_GRACE_S = 60.0  # offline this long after Stop: leave it queued for `resume`
 
 
 @dataclass
@@ -106,6 +109,17 @@ class Uplink:
     target: Target
     service: UploadService
     spool: Spool
+    offline_since: float | None = None
+    last_exit_code: int | None = None  # of the last connection failure (auth vs unreachable)
+
+    def observe(self, event: Event) -> None:
+        """Track whether the server is reachable (from the service's ConnectionChanged)."""
+        if isinstance(event, ConnectionChanged):
+            if event.mode == "offline":
+                self.offline_since = self.offline_since or time.monotonic()
+                self.last_exit_code = event.exit_code
+            else:
+                self.offline_since = None
 
     def close(self) -> None:
         self.service.stop()
@@ -115,7 +129,14 @@ class Uplink:
     def finish(self, recording_id: str, printer: EventSink, timeout: float = FINISH_WAIT_S) -> int:
         """After Stop: drain the queue, `:finish`, print the transcript; return an exit code."""
         self.service.request_finish(recording_id)
-        done = self.service.wait_until_done(recording_id, timeout)
+        grace = float(os.environ.get("AMBIENT_RECORDER_OFFLINE_GRACE_S", OFFLINE_GRACE_S))
+        deadline = time.monotonic() + timeout
+        done = False
+        while not done and time.monotonic() < deadline:
+            done = self.service.wait_until_done(recording_id, 1.0)
+            offline = self.offline_since
+            if offline is not None and time.monotonic() - offline > grace:
+                break
         final = getattr(printer, "final", None)
         if isinstance(final, TranscriptUpdated) and final.recording_id == recording_id:
             print("\n--- transcript ---\n" + final.transcript.strip() + "\n---", flush=True)
@@ -137,10 +158,7 @@ class Uplink:
                 "uploaded; they stay queued: run `ambient-recorder resume` later.",
                 file=sys.stderr,
             )
-            last = getattr(printer, "errors", [])
-            if last and "auth" in last[-1].lower():
-                return exit_codes.AUTH_FAILED
-            return exit_codes.SERVER_UNREACHABLE
+            return self.last_exit_code or exit_codes.SERVER_UNREACHABLE
         return exit_codes.OK
 
 
@@ -154,12 +172,21 @@ def open_uplink(
 ) -> Uplink:
     """Resolve the target and start the upload service draining `spool` to it."""
     target = resolve_target(settings, server_url=server_url, local=local)
+    holder: list[Uplink] = []
+
+    def sink(event: Event) -> None:
+        if holder:
+            holder[0].observe(event)
+        on_event(event)
+
     service = UploadService(
         spool,
         target.client,
-        on_event,
+        sink,
         retention_hours=settings.retention_hours,
         mode=target.mode,
     )
+    uplink = Uplink(target, service, spool)
+    holder.append(uplink)
     service.start()
-    return Uplink(target, service, spool)
+    return uplink

@@ -6,17 +6,22 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from recorder import exit_codes
 from recorder.audio import FileSpec, MicrophoneSpec, SourceSpec
 from recorder.commands.common import add_data_dir, open_spool
 from recorder.commands.printer import EventPrinter
 from recorder.errors import AudioInputError, BadAudioFileError, NoInputDeviceError, SpoolError
+from recorder.heidi.errors import ConfigError
 from recorder.session import ConsultMeta, RecordingSession, SessionOptions
 from recorder.settings import Settings, SettingsError, effective_settings
+from recorder.spool import Spool
 from recorder.states import SessionState
+from recorder.uplink import Uplink, open_uplink
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,11 +86,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return exit_codes.SPOOL
     printer = EventPrinter()
-    uplink = None
+    uplink: Uplink | None = None
     if not args.no_upload:
-        from recorder.uplink import open_uplink
-
-        uplink = open_uplink(spool, settings, printer, server_url=args.server, local=args.local)
+        try:
+            uplink = open_uplink(spool, settings, printer, server_url=args.server, local=args.local)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            spool.close()
+            return error.exit_code
     try:
         return _record(args, settings, spool, source, printer, uplink)
     finally:
@@ -94,7 +102,14 @@ def run(args: argparse.Namespace) -> int:
         spool.close()
 
 
-def _record(args, settings, spool, source, printer, uplink):  # type: ignore[no-untyped-def]
+def _record(
+    args: argparse.Namespace,
+    settings: Settings,
+    spool: Spool,
+    source: SourceSpec,
+    printer: EventPrinter,
+    uplink: Uplink | None,
+) -> int:
     meta = ConsultMeta(
         consent_obtained=bool(args.consent),
         patient_ref=args.patient,
@@ -138,13 +153,13 @@ def _record(args, settings, spool, source, printer, uplink):  # type: ignore[no-
 class _stop_on_interrupt:
     """First Ctrl-C (or SIGTERM) stops the recording cleanly; the last chunk is still flushed."""
 
-    def __init__(self, stop: object) -> None:
+    def __init__(self, stop: Callable[[], None]) -> None:
         self._stop = stop
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         print("stopping: flushing the last chunk…", file=sys.stderr, flush=True)
-        self._stop()  # type: ignore[operator]
+        self._stop()
 
     def __enter__(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -154,4 +169,4 @@ class _stop_on_interrupt:
 
     def __exit__(self, *_exc: object) -> None:
         for sig, handler in self._previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+            signal.signal(sig, handler)

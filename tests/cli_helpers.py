@@ -1,0 +1,41 @@
+"""Run the real `ambient-recorder` command line in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = REPO_ROOT / "samples" / "consult.ogg"
+SAMPLE_TEXT = REPO_ROOT / "samples" / "consult.txt"
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The test process's environment with its own data and config dirs."""
+    env = {**os.environ, "AMBIENT_RECORDER_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    env["AMBIENT_RECORDER_CONFIG_DIR"] = str(data_dir.parent / (data_dir.name + "-config"))
+    for key in ("HEIDI_BASE_URL", "HEIDI_API_KEY", "HEIDI_EMAIL", "HEIDI_USER_ID"):
+        env.pop(key, None)
+    env.update(extra)
+    return env
+
+
+def cli_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "recorder", *args]
+
+
+def run_cli(
+    data_dir: Path, *args: str, timeout: float = 300, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run one command to completion and capture its output."""
+    return subprocess.run(
+        cli_command(*args),
+        cwd=REPO_ROOT,
+        env=cli_env(data_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
