@@ -1,4 +1,4 @@
-"""Plain event objects the core emits; the CLI prints them, the UI bridge turns them into Qt signals.
+"""Plain event objects the core emits; the CLI prints them, the UI bridge makes Qt signals of them.
 
 Events are immutable and carry no audio and no transcript text except in
 TranscriptUpdated (which is for display only and must never be logged).

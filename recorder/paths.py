@@ -1,4 +1,4 @@
-"""Where the recorder keeps its data: `--data-dir`, else AMBIENT_RECORDER_DATA_DIR, else the OS user data dir."""
+"""Where data lives: --data-dir, else AMBIENT_RECORDER_DATA_DIR, else the OS user data dir."""
 
 from __future__ import annotations
 
