@@ -119,7 +119,13 @@ class Controller(QObject):
             w.session.reset_for_next_consult()
             w.status.showMessage("Recording stopped. Sending the last chunks — nothing is lost.")
         elif event.state is SessionState.DONE:
-            w.status.showMessage("Consult complete: every chunk uploaded.", 15_000)
+            pending = self.pending_uploads()
+            w.status.showMessage(
+                f"Recording saved. {pending} chunk(s) still uploading — nothing is lost."
+                if pending
+                else "Recording saved; every chunk uploaded.",
+                15_000,
+            )
         elif event.state is SessionState.FAILED:
             w.status.show_error(
                 event.reason or "Recording stopped by a problem; the audio so far is kept."
@@ -133,7 +139,7 @@ class Controller(QObject):
 
     def _on_connection(self, event: ConnectionChanged) -> None:
         self.waiting_uploads = event.waiting_chunks
-        self.window.status.show_connection(event)
+        self.window.status.show_connection(event, self.core.settings.region)
         self._update_tray()
 
     # --- actions ----------------------------------------------------------------------------

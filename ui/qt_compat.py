@@ -41,6 +41,6 @@ if EMIT_STEALS_TRUE:  # the probe's own emits stole references too: give them ba
 
 def emit(signal: SignalInstance, *args: Any) -> None:
     """`signal.emit(*args)` without corrupting the interpreter on affected PySide6 versions."""
-    result = signal.emit(*args)
+    result: object = signal.emit(*args)  # type: ignore[func-returns-value]  # returns True
     if EMIT_STEALS_TRUE and result is True:
         ctypes.pythonapi.Py_IncRef(_TRUE)

@@ -11,7 +11,7 @@ from ui import status_style
 from ui.status_style import Tone
 
 
-def connection_text(event: ConnectionChanged) -> tuple[str, Tone]:
+def connection_text(event: ConnectionChanged, region: str = "") -> tuple[str, Tone]:
     """What the connection line says, and how it should look."""
     waiting = event.waiting_chunks
     plural = "chunk" if waiting == 1 else "chunks"
@@ -21,7 +21,9 @@ def connection_text(event: ConnectionChanged) -> tuple[str, Tone]:
             text += f" ({event.detail})"
         return text, Tone.BAD if waiting else Tone.WARN
     if event.mode == "heidi":
-        text = f"Connected to Heidi ({event.detail})" if event.detail else "Connected to Heidi"
+        text = f"Connected to Heidi {region}".rstrip()
+        if event.detail:
+            text += f" ({event.detail})"
     elif event.mode == "local":
         text = "Local transcription server"
         if event.detail:
@@ -57,9 +59,9 @@ class StatusBar(QStatusBar):
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
         label.setPixmap(status_style.icon(tone).pixmap(size, size))
 
-    def show_connection(self, event: ConnectionChanged) -> None:
-        """Update the connection line from a ConnectionChanged event."""
-        text, tone = connection_text(event)
+    def show_connection(self, event: ConnectionChanged, region: str = "") -> None:
+        """Update the connection line from a ConnectionChanged event (`region`: a user label)."""
+        text, tone = connection_text(event, region)
         self.connection.setText(text)
         self.connection.setToolTip(event.last_error or text)
         self._set_icon(self.connection_icon, tone)

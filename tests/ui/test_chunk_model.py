@@ -43,8 +43,11 @@ class Clock:
         return self.now
 
 
+Fed = tuple[ChunkTableModel, EventBridge, Clock]
+
+
 @pytest.fixture
-def fed(qtbot: QtBot) -> tuple[ChunkTableModel, EventBridge, Clock]:
+def fed(qtbot: QtBot) -> Fed:
     clock = Clock(1_000_000.0)
     model = ChunkTableModel(clock=clock)
     bridge = EventBridge()
@@ -69,8 +72,8 @@ def cell(
     return model.data(model.index(row, column), role)
 
 
-def test_recording_row_then_committed_chunks_with_upload_states(qtbot: QtBot, fed) -> None:  # type: ignore[no-untyped-def]
-    model, bridge, clock = fed
+def test_recording_row_then_committed_chunks_with_upload_states(qtbot: QtBot, fed: Fed) -> None:
+    model, bridge, _ = fed
     send(qtbot, bridge, [SessionStateChanged(SessionState.RECORDING, RID)])
     assert model.rowCount() == 1
     assert cell(model, 0, COL_LOCAL) == "recording"
@@ -97,7 +100,7 @@ def test_recording_row_then_committed_chunks_with_upload_states(qtbot: QtBot, fe
     assert model.rowCount() == 1  # the live row goes once capture ends
 
 
-def test_retrying_counts_down_and_the_timer_repaints(qtbot: QtBot, fed) -> None:  # type: ignore[no-untyped-def]
+def test_retrying_counts_down_and_the_timer_repaints(qtbot: QtBot, fed: Fed) -> None:
     model, bridge, clock = fed
     model.show_recording(RID)
     send(
@@ -121,7 +124,7 @@ def test_retrying_counts_down_and_the_timer_repaints(qtbot: QtBot, fed) -> None:
     assert cell(model, 0, COL_LOCAL) == "retrying now"
 
 
-def test_server_status_source_colour_icon_and_retry(qtbot: QtBot, fed) -> None:  # type: ignore[no-untyped-def]
+def test_server_status_source_colour_icon_and_retry(qtbot: QtBot, fed: Fed) -> None:
     model, bridge, _ = fed
     model.show_recording(RID)
 
@@ -158,7 +161,9 @@ def test_server_status_source_colour_icon_and_retry(qtbot: QtBot, fed) -> None: 
     assert isinstance(ready, QColor) and isinstance(failed, QColor) and ready != failed
 
 
-def test_out_of_order_chunks_are_sorted_and_other_recordings_ignored(qtbot: QtBot, fed) -> None:  # type: ignore[no-untyped-def]
+def test_out_of_order_chunks_are_sorted_and_other_recordings_ignored(
+    qtbot: QtBot, fed: Fed
+) -> None:
     model, bridge, _ = fed
     model.show_recording(RID)
     send(
@@ -174,7 +179,7 @@ def test_out_of_order_chunks_are_sorted_and_other_recordings_ignored(qtbot: QtBo
     assert [cell(model, r, COL_INDEX) for r in range(model.rowCount())] == ["1", "2", "3"]
 
 
-def test_a_new_recording_clears_the_table(qtbot: QtBot, fed) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_recording_clears_the_table(qtbot: QtBot, fed: Fed) -> None:
     model, bridge, _ = fed
     send(
         qtbot,

@@ -1,0 +1,198 @@
+"""Real widgets driven by real event objects: level, record controls, status bar, transcript."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from recorder.events import (
+    CaptureProblem,
+    ChunkRecorded,
+    ChunkStateChanged,
+    ConnectionChanged,
+    ErrorOccurred,
+    LevelChanged,
+    SessionStateChanged,
+    TranscriptChunk,
+    TranscriptUpdated,
+)
+from recorder.states import ChunkState, ServerStatus, SessionState
+from ui.level_meter import LevelMeter, level_percent
+from ui.record_button import RecordControls
+from ui.recovery_dialog import RecoveryDialog, describe
+from ui.status_bar import StatusBar, connection_text
+from ui.transcript_model import TranscriptModel
+from ui.transcript_view import TranscriptView
+
+RID = "rec-1"
+
+
+def test_level_bar_maps_dbfs_and_handles_nan() -> None:
+    assert level_percent(-60.0) == 0
+    assert level_percent(-120.0) == 0
+    assert level_percent(0.0) == 100
+    assert level_percent(-30.0) == 50
+    assert level_percent(float("nan")) == 0
+
+
+def test_silence_warning_only_while_recording_and_after_five_seconds(qtbot: QtBot) -> None:
+    meter = LevelMeter()
+    qtbot.addWidget(meter)
+    meter.update_level(LevelChanged(0.0, -90.0, silent_for_s=12.0))
+    assert meter.warning_text() == ""  # not recording: no nagging
+    meter.set_active(True)
+    meter.update_level(LevelChanged(0.0, -90.0, silent_for_s=4.0))
+    assert meter.warning_text() == ""
+    meter.update_level(LevelChanged(0.0, -90.0, silent_for_s=6.4))
+    assert meter.warning_text().startswith("No audio detected for 6 s")
+    assert "microphone" in meter.warning_text()
+    meter.update_level(LevelChanged(0.4, -20.0, silent_for_s=0.0))
+    assert meter.warning_text() == ""
+    assert meter.bar.value() == level_percent(-20.0)
+    meter.set_active(False)
+    assert meter.bar.value() == 0
+
+
+def test_record_button_follows_state_and_consent_gate(qtbot: QtBot) -> None:
+    controls = RecordControls()
+    qtbot.addWidget(controls)
+    controls.set_can_start(False, "Tick the consent box to start recording.")
+    assert not controls.main_button.isEnabled()
+    assert "consent" in controls.main_button.toolTip()
+    assert "Ctrl+R" in controls.main_button.toolTip()
+    assert not controls.stop_button.isEnabled()
+    with qtbot.assertNotEmitted(controls.record_clicked):
+        controls.record_action.trigger()  # the shortcut is gated too
+    controls.set_can_start(True)
+    with qtbot.waitSignal(controls.record_clicked):
+        controls.record_action.trigger()
+    controls.set_state(SessionState.RECORDING)
+    assert controls.main_button.text() == "Pause" and controls.stop_button.isEnabled()
+    with qtbot.waitSignal(controls.pause_clicked):
+        controls.main_button.click()
+    controls.set_state(SessionState.PAUSED)
+    assert controls.main_button.text() == "Resume"
+    with qtbot.waitSignal(controls.resume_clicked):
+        controls.pause_action.trigger()
+    with qtbot.waitSignal(controls.stop_clicked):
+        controls.stop_action.trigger()
+    controls.set_state(SessionState.FINISHING)
+    assert not controls.main_button.isEnabled() and not controls.stop_button.isEnabled()
+    controls.set_elapsed(125.9)
+    assert controls.elapsed_label.text() == "2:05"
+    for widget in (controls.main_button, controls.stop_button, controls.elapsed_label):
+        assert widget.accessibleName()
+
+
+def test_status_bar_says_where_uploads_go(qtbot: QtBot) -> None:
+    bar = StatusBar()
+    qtbot.addWidget(bar)
+    bar.show_connection(ConnectionChanged("local", "local server"))
+    assert bar.connection.text() == "Local transcription server (local server)"
+    bar.show_connection(ConnectionChanged("heidi", "https://h.example/api", 2), "AU")
+    assert (
+        bar.connection.text()
+        == "Connected to Heidi AU (https://h.example/api) — 2 chunks to upload"
+    )
+    bar.show_connection(ConnectionChanged("offline", "", 3, "Connection refused"))
+    assert bar.connection.text() == "Offline — 3 chunks waiting to upload"
+    assert bar.last_error() == "Connection refused"
+    bar.show_problem(CaptureProblem("device_lost", "The microphone was unplugged."))
+    assert bar.last_error() == "The microphone was unplugged."
+    bar.show_problem(ErrorOccurred("The server refused chunk 3: not audio."))
+    assert bar.last_error() == "The server refused chunk 3: not audio."
+    assert connection_text(ConnectionChanged("offline", "", 1))[0].endswith(
+        "1 chunk waiting to upload"
+    )
+
+
+def _tc(index: int, status: ServerStatus, text: str = "") -> TranscriptChunk:
+    return TranscriptChunk(index, f"{RID}-{index}", status, text, 50.0, "USER_UPLOADED")
+
+
+def test_transcript_shows_gaps_in_order_and_copies(qtbot: QtBot) -> None:
+    model = TranscriptModel()
+    view = TranscriptView(model)
+    qtbot.addWidget(view)
+    model.apply(SessionStateChanged(SessionState.RECORDING, RID))
+    for event in (
+        ChunkRecorded(RID, 0, 50, 1),
+        ChunkRecorded(RID, 1, 50, 1),
+        ChunkRecorded(RID, 2, 50, 1),
+        ChunkRecorded(RID, 3, 50, 1),
+        ChunkStateChanged(RID, 3, ChunkState.REJECTED, error="bad"),
+        TranscriptUpdated(
+            RID,
+            "s",
+            (
+                _tc(2, ServerStatus.READY, "Third part."),
+                _tc(0, ServerStatus.READY, " First part. "),
+                _tc(1, ServerStatus.PENDING),
+            ),
+            "First part. Third part.",
+        ),
+    ):
+        model.apply(event)
+    view.refresh()
+    expected = (
+        "First part.\n\n[chunk 2 — transcribing…]\n\nThird part.\n\n"
+        "[chunk 4 — upload rejected; audio kept]"
+    )
+    assert view.text.toPlainText() == expected
+    assert view.status.text() == "2 chunk(s) still without text"
+    view.copy_button.click()
+    assert QGuiApplication.clipboard().text() == expected
+    model.apply(TranscriptUpdated(RID, "s", (_tc(1, ServerStatus.FAILED),), ""))
+    view.refresh()
+    assert "[chunk 2 — transcription failed]" in view.text.toPlainText()
+    model.apply(
+        TranscriptUpdated(
+            RID,
+            "s",
+            (_tc(1, ServerStatus.READY, "Second."), _tc(3, ServerStatus.READY, "Fourth.")),
+            "",
+            final=True,
+        )
+    )
+    view.refresh()
+    assert view.text.toPlainText() == "First part.\n\nSecond.\n\nThird part.\n\nFourth."
+    assert model.is_complete() and view.status.text() == "Final transcript — complete"
+    model.apply(TranscriptUpdated("another", "s", (_tc(0, ServerStatus.READY, "X"),), "X"))
+    assert "X" not in model.text()
+
+
+def test_recovery_dialog_lists_and_returns_ticked(qtbot: QtBot) -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Summary:  # the shape of recorder.core.RecordingSummary
+        recording_id: str
+        state: str
+        created_at: float
+        chunks_total: int
+        chunks_uploaded: int
+        duration_s: float
+
+    rows = [
+        Summary("a", "interrupted", 1.7e9, 3, 1, 150.0),
+        Summary("b", "recorded", 1.7e9, 2, 0, 95),
+    ]
+    assert describe(rows[0]).endswith("2:30 — 1 of 3 chunks uploaded (interrupted)")
+    dialog = RecoveryDialog(rows)
+    qtbot.addWidget(dialog)
+    assert dialog.chosen_ids() == ["a", "b"]
+    from PySide6.QtCore import Qt
+
+    dialog.list.item(1).setCheckState(Qt.CheckState.Unchecked)
+    assert dialog.chosen_ids() == ["a"]
+
+
+def test_app_icon_loads(qtbot: QtBot) -> None:
+    from ui.main_window import ICON_PATH, app_icon
+
+    assert Path(ICON_PATH).is_file()
+    assert not app_icon().pixmap(32, 32).isNull()
+    assert QApplication.instance() is not None
