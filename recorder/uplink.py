@@ -13,8 +13,9 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from recorder import exit_codes, paths
+from recorder import exit_codes
 from recorder.events import ConnectionChanged, Event, EventSink, TranscriptUpdated
 from recorder.heidi.client import HeidiClient
 from recorder.heidi.errors import ConfigError
@@ -53,7 +54,7 @@ class Target:
         )
 
 
-def start_local_target(settings: Settings) -> Target:
+def start_local_target(settings: Settings, data_dir: Path) -> Target:
     """Start the embedded server on loopback (needs the `[server]` extra)."""
     try:
         from server.embedded import start_local_server
@@ -63,7 +64,7 @@ def start_local_target(settings: Settings) -> Target:
             f"installed ({error.name} missing): install ambient-recorder[server] or set a "
             "Heidi base URL and API key in the settings."
         ) from None
-    server_dir = paths.data_dir() / "local-server"
+    server_dir = data_dir / "local-server"
     server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     local = start_local_server(server_dir)
     return Target(
@@ -77,14 +78,18 @@ def start_local_target(settings: Settings) -> Target:
 
 
 def resolve_target(
-    settings: Settings, *, server_url: str | None = None, local: bool = False
+    settings: Settings,
+    data_dir: Path,
+    *,
+    server_url: str | None = None,
+    local: bool = False,
 ) -> Target:
     """The server to talk to; raises ConfigError (clear message) when it cannot be used."""
     if local:
-        return start_local_target(settings)
+        return start_local_target(settings, data_dir)
     base_url = (server_url or settings.base_url).strip()
     if not base_url:
-        return start_local_target(settings)
+        return start_local_target(settings, data_dir)
     api_key = get_api_key()
     if not api_key:
         raise ConfigError(
@@ -171,7 +176,7 @@ def open_uplink(
     local: bool = False,
 ) -> Uplink:
     """Resolve the target and start the upload service draining `spool` to it."""
-    target = resolve_target(settings, server_url=server_url, local=local)
+    target = resolve_target(settings, spool.data_dir, server_url=server_url, local=local)
     holder: list[Uplink] = []
 
     def sink(event: Event) -> None:
