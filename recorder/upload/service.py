@@ -456,6 +456,7 @@ class UploadService:
                 detail=self._describe_target(),
                 waiting_chunks=waiting,
                 last_error=message,
+                exit_code=error.exit_code,
             )
         )
 
