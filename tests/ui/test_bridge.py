@@ -16,9 +16,11 @@ def test_events_from_a_worker_thread_arrive_on_the_gui_thread_in_order(qtbot: Qt
     received: list[tuple[object, bool]] = []
     gui_thread = QThread.currentThread()
     bridge.any_event.connect(lambda e: received.append((e, QThread.currentThread() is gui_thread)))
-    levels: list[LevelChanged] = []
+    levels: list[object] = []
     bridge.level.connect(levels.append)
-    sent = [LevelChanged(peak=i / 100, rms_dbfs=-40.0, silent_for_s=0.0) for i in range(50)]
+    sent: list[LevelChanged | ErrorOccurred] = [
+        LevelChanged(peak=i / 100, rms_dbfs=-40.0, silent_for_s=0.0) for i in range(50)
+    ]
     sent.append(ErrorOccurred(message="x"))
 
     def produce() -> None:

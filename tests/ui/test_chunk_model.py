@@ -59,7 +59,12 @@ def send(qtbot: QtBot, bridge: EventBridge, events: Sequence[Event]) -> None:
     """Emit from a worker thread, like the core does, and wait for delivery."""
     done: list[object] = []
     bridge.any_event.connect(done.append)
-    worker = threading.Thread(target=lambda: [bridge.emit_event(e) for e in events])
+
+    def produce() -> None:
+        for event in events:
+            bridge.emit_event(event)
+
+    worker = threading.Thread(target=produce)
     worker.start()
     worker.join()
     qtbot.waitUntil(lambda: len(done) == len(events))
