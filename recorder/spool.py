@@ -165,6 +165,7 @@ class Spool:
         self._key_warning = key_warning
         self._lock = threading.RLock()
         self._active: set[str] = set()  # recordings written by a RecordingWriter of this process
+        self._reserved: dict[str, WriterLock] = {}  # created here, writer() not yet called
         self.read_only = False  # True when the data folder can only be read (export still works)
         self._db = self._connect()
         self._migrate()
@@ -245,8 +246,12 @@ class Spool:
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
     def close(self) -> None:
-        """Close the database (writers must be closed first)."""
+        """Close the database and drop unused recording reservations (close writers first)."""
         with self._lock:
+            for recording_id, lock in self._reserved.items():
+                lock.release()
+                self._active.discard(recording_id)
+            self._reserved.clear()
             self._db.close()
 
     def __enter__(self) -> Spool:
@@ -309,23 +314,43 @@ class Spool:
                 f"The data folder {self.data_dir} is full or not writable ({error.strerror}): "
                 "cannot start a recording."
             ) from error
-        now = time.time()
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO recordings (recording_id, state, sample_rate, codec, created_at, "
-                "updated_at, chunk_min_s, chunk_max_s, meta) VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    recording_id,
-                    RecordingState.RECORDING.value,
-                    sample_rate,
-                    codec,
-                    now,
-                    now,
-                    chunk_min_s,
-                    chunk_max_s,
-                    json.dumps(dict(meta or {})),
-                ),
-            )
+        # Hold the writer lock from the start, so another process's recover_interrupted()
+        # never mistakes this brand-new RECORDING row for a crashed one.
+        lock = WriterLock(self.root / recording_id / LOCK_NAME)
+        try:
+            lock.acquire()
+        except OSError as error:
+            raise SpoolError(
+                f"The data folder {self.data_dir} is full or not writable ({error.strerror}): "
+                "cannot start a recording."
+            ) from error
+        with self._lock:
+            self._reserved[recording_id] = lock
+            self._active.add(recording_id)
+        try:
+            now = time.time()
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO recordings (recording_id, state, sample_rate, codec, created_at, "
+                    "updated_at, chunk_min_s, chunk_max_s, meta) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        recording_id,
+                        RecordingState.RECORDING.value,
+                        sample_rate,
+                        codec,
+                        now,
+                        now,
+                        chunk_min_s,
+                        chunk_max_s,
+                        json.dumps(dict(meta or {})),
+                    ),
+                )
+        except BaseException:
+            with self._lock:
+                self._reserved.pop(recording_id, None)
+                self._active.discard(recording_id)
+            lock.release()
+            raise
         return self.recording(recording_id)
 
     def recordings(self) -> list[RecordingRow]:
@@ -555,11 +580,15 @@ class Spool:
             raise SpoolError(
                 f"Recording {recording_id!r} is {rec.state.value}: cannot write to it."
             )
-        lock = WriterLock(self.root / recording_id / LOCK_NAME)
         with self._lock:
-            if recording_id in self._active or not lock.acquire():
-                raise SpoolError(f"Recording {recording_id!r} is already being written.")
-            self._active.add(recording_id)
+            reserved = self._reserved.pop(recording_id, None)
+            if reserved is not None:
+                lock = reserved  # taken by create_recording: no recovery could slip in between
+            else:
+                lock = WriterLock(self.root / recording_id / LOCK_NAME)
+                if recording_id in self._active or not lock.acquire():
+                    raise SpoolError(f"Recording {recording_id!r} is already being written.")
+                self._active.add(recording_id)
         try:
             return RecordingWriter(
                 self,

@@ -123,7 +123,11 @@ def test_writer_rules(spool: Spool) -> None:
     writer = spool.writer(rec.recording_id)
     with pytest.raises(SpoolError, match="already being written"):
         spool.writer(rec.recording_id)
+    fresh = spool.create_recording(chunk_min_s=1.0, chunk_max_s=1.5)  # no writer() yet
     other = Spool.open(spool.data_dir, key=KEY)  # another process-like handle sees the OS lock
+    assert other.recover_interrupted() == []  # neither the fresh nor the live one is "crashed"
+    assert spool.recording(fresh.recording_id).state == RecordingState.RECORDING
+    spool.writer(fresh.recording_id).close()
     with pytest.raises(SpoolError, match="already being written"):
         other.writer(rec.recording_id)
     assert other.recover_interrupted() == []  # a live recording is not "recovered"
