@@ -1,0 +1,113 @@
+"""`ambient-recorder upload FILE`: the single-file (lazy) path — one upload, then the transcript."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import soundfile as sf
+
+from recorder import exit_codes, paths
+from recorder.commands.common import add_data_dir
+from recorder.errors import BadAudioFileError
+from recorder.heidi.errors import HeidiError
+from recorder.settings import Settings, SettingsError, effective_settings
+from recorder.uplink import resolve_target
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+CONTENT_TYPES = {
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".m4a": "audio/mp4",
+    ".webm": "audio/webm",
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "upload",
+        help="upload one audio file and print its transcript",
+        description="Create a session, upload FILE in one piece, then wait for and print the "
+        "transcript and the session id.",
+    )
+    parser.add_argument("file", type=Path, metavar="FILE", help="audio file (.ogg, .mp3, .wav …)")
+    parser.add_argument("--server", metavar="URL", help="Heidi base URL (overrides settings)")
+    parser.add_argument(
+        "--local", action="store_true", help="start the local transcription server in-process"
+    )
+    parser.add_argument("--language", default=None, help="language code (default: settings)")
+    add_data_dir(parser)
+    parser.set_defaults(run=run)
+
+
+def read_audio_file(path: Path) -> tuple[bytes, str]:
+    """The file's bytes and content type, after checking it is readable audio (not empty)."""
+    if not path.is_file():
+        raise BadAudioFileError(f"No such audio file: {path}")
+    size = path.stat().st_size
+    if size == 0:
+        raise BadAudioFileError(f"The file is empty: {path}")
+    if size > MAX_FILE_BYTES:
+        raise BadAudioFileError(f"The file is too large to upload in one piece ({size} bytes).")
+    content_type = CONTENT_TYPES.get(path.suffix.lower())
+    if content_type is None:
+        raise BadAudioFileError(
+            f"Unsupported audio file type {path.suffix or '(none)'}: use "
+            + ", ".join(sorted(CONTENT_TYPES))
+        )
+    if content_type != "audio/mp4" and content_type != "audio/webm":
+        try:
+            info = sf.info(str(path))
+        except (sf.LibsndfileError, RuntimeError, ValueError):
+            raise BadAudioFileError(f"The file is not readable audio: {path}") from None
+        if info.frames <= 0:
+            raise BadAudioFileError(f"The file holds no audio: {path}")
+    return path.read_bytes(), content_type
+
+
+def _settings() -> Settings:
+    try:
+        return effective_settings()
+    except SettingsError as error:
+        print(f"warning: {error} Using defaults.", file=sys.stderr)
+        return Settings()
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        audio, content_type = read_audio_file(args.file)
+    except BadAudioFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return exit_codes.AUDIO_INPUT
+    settings = _settings()
+    try:
+        target = resolve_target(
+            settings, paths.data_dir(args.data_dir), server_url=args.server, local=args.local
+        )
+    except HeidiError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    try:
+        with target.client() as client:
+            session_id = client.create_session()
+            print(f"session {session_id}", file=sys.stderr, flush=True)
+            client.update_session(session_id, language_code=args.language or settings.language_code)
+            client.upload_audio(
+                session_id, audio, filename=args.file.name, content_type=content_type
+            )
+            print("uploaded; transcribing…", file=sys.stderr, flush=True)
+            transcript = client.transcript(session_id)
+    except HeidiError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    finally:
+        if target.stop_server is not None:
+            target.stop_server()
+    print(transcript.transcript.strip())
+    print(f"session {session_id}")
+    return exit_codes.OK
