@@ -4,7 +4,8 @@ INTERFACE (owned by the capture work; the session relies on exactly this):
 
     spec = MicrophoneSpec(device=None | "name substring" | index)
     spec = FileSpec(path, speed=1.0)          # real time, or N times faster
-    cap = Capture(spec, target_rate=16_000)   # raises NoInputDeviceError / BadAudioFileError / AudioInputError
+    cap = Capture(spec, target_rate=16_000)   # raises NoInputDeviceError / BadAudioFileError
+                                               #   / AudioInputError
     cap.start()
     while True:                                # the writer thread
         pcm = cap.read(timeout=0.1)            # float32 mono at target_rate; may be empty
@@ -15,4 +16,32 @@ INTERFACE (owned by the capture work; the session relies on exactly this):
     cap.stats                                  # CaptureStats(overflows, frames_captured, peak, ...)
     cap.level()                                # (peak 0..1, rms dBFS) since the last call
     list_input_devices() -> list[InputDevice]
+
+Extras: Capture(..., ring_seconds=30, stall_after_s=2). CaptureStats also has dropped_frames,
+frames_delivered, device_rate, channels, device. MicrophoneSpec(device, device_rate=None,
+channels=None) forces how the device is opened. FileSpec(path, speed, allow_truncated=False)
+refuses a truncated OGG unless allowed (then its readable prefix is captured). A file whose
+decoding fails mid-way delivers what was readable and reports CaptureProblem("device_lost").
+read() and problems() run the watchdog: a source silent for STALL_AFTER_S while capturing gives
+CaptureProblem("stalled"), a stream that ended by itself CaptureProblem("device_lost"); ring
+overruns and PortAudio overflows give CaptureProblem("overflow", count=frames dropped / flags).
 """
+
+from recorder.audio.capture import DEFAULT_RING_SECONDS, STALL_AFTER_S, Capture, CaptureStats
+from recorder.audio.devices import InputDevice, list_input_devices, resolve_input_device
+from recorder.audio.level import SILENCE_DBFS
+from recorder.audio.specs import FileSpec, MicrophoneSpec, SourceSpec
+
+__all__ = [
+    "DEFAULT_RING_SECONDS",
+    "SILENCE_DBFS",
+    "STALL_AFTER_S",
+    "Capture",
+    "CaptureStats",
+    "FileSpec",
+    "InputDevice",
+    "MicrophoneSpec",
+    "SourceSpec",
+    "list_input_devices",
+    "resolve_input_device",
+]

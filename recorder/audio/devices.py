@@ -1,0 +1,123 @@
+"""Input devices as PortAudio sees them, and turning a user's choice into one of them.
+
+sounddevice is imported lazily: a machine without the PortAudio library must still be able to
+import `recorder` (and get a clear AudioInputError only when it tries to capture).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from recorder.errors import AudioInputError, NoInputDeviceError
+
+
+@dataclass(frozen=True)
+class InputDevice:
+    """One device that can record."""
+
+    index: int
+    name: str
+    channels: int
+    default_rate: float
+    is_default: bool
+    host_api: str = ""
+
+    def describe(self) -> str:
+        """One human line, e.g. `3: USB mic (ALSA, 2 ch, 48000 Hz) [default]`."""
+        api = f"{self.host_api}, " if self.host_api else ""
+        mark = " [default]" if self.is_default else ""
+        return (
+            f"{self.index}: {self.name} ({api}{self.channels} ch, {self.default_rate:.0f} Hz){mark}"
+        )
+
+
+def import_sounddevice() -> ModuleType:
+    """The sounddevice module, or AudioInputError when the PortAudio library is missing."""
+    try:
+        import sounddevice as sd_module
+    except OSError as error:
+        raise AudioInputError(
+            f"The PortAudio audio library could not be loaded ({error}). Install PortAudio "
+            "(on Debian/Ubuntu: apt install libportaudio2) or reinstall the app."
+        ) from error
+    module: ModuleType = sd_module
+    return module
+
+
+def list_input_devices() -> list[InputDevice]:
+    """Every device with at least one input channel (empty when there is none)."""
+    sd = import_sounddevice()
+    try:
+        raw: Any = sd.query_devices()
+        apis: Any = sd.query_hostapis()
+    except sd.PortAudioError:
+        return []
+    default_index = _default_input_index(sd)
+    devices = []
+    for info in raw:
+        if int(info["max_input_channels"]) <= 0:
+            continue
+        api_index = int(info.get("hostapi", -1))
+        api = str(apis[api_index]["name"]) if 0 <= api_index < len(apis) else ""
+        devices.append(
+            InputDevice(
+                index=int(info["index"]),
+                name=str(info["name"]),
+                channels=int(info["max_input_channels"]),
+                default_rate=float(info["default_samplerate"]),
+                is_default=int(info["index"]) == default_index,
+                host_api=api,
+            )
+        )
+    return devices
+
+
+def _default_input_index(sd: ModuleType) -> int:
+    try:
+        info: Any = sd.query_devices(kind="input")
+        return int(info["index"])
+    except (sd.PortAudioError, ValueError, KeyError, TypeError):
+        return -1
+
+
+def resolve_input_device(choice: str | int | None) -> InputDevice:
+    """The device the user means: None → default input; int or digits → index; else a name.
+
+    A name matches exactly (case-insensitive) first, then as a substring. Raises
+    NoInputDeviceError, listing the available inputs, when nothing matches.
+    """
+    devices = list_input_devices()
+    if not devices:
+        raise NoInputDeviceError(
+            "No audio input device found: connect a microphone (or enable one in the system "
+            "sound settings) and try again. Available inputs: none."
+        )
+    if choice is None or (isinstance(choice, str) and not choice.strip()):
+        for device in devices:
+            if device.is_default:
+                return device
+        raise NoInputDeviceError(
+            "There is no default audio input device. Choose one of: " + _listing(devices)
+        )
+    if isinstance(choice, int) or choice.strip().isdigit():
+        index = int(choice)
+        for device in devices:
+            if device.index == index:
+                return device
+        raise NoInputDeviceError(
+            f"There is no audio input device number {index}. Available inputs: " + _listing(devices)
+        )
+    wanted = choice.strip().casefold()
+    exact = [d for d in devices if d.name.casefold() == wanted]
+    partial = [d for d in devices if wanted in d.name.casefold()]
+    if exact or partial:
+        return (exact or partial)[0]
+    raise NoInputDeviceError(
+        f"No audio input device matches {choice!r}. Available inputs: " + _listing(devices)
+    )
+
+
+def _listing(devices: list[InputDevice]) -> str:
+    return "; ".join(d.describe() for d in devices)

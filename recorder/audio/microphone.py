@@ -1,0 +1,138 @@
+"""The microphone source: a PortAudio input stream whose callback only fills the ring.
+
+The callback follows PortAudio's rules: no allocation beyond sounddevice's own view of the
+buffer, no lock, no I/O, no logging, and it never raises (an exception there would silently
+stop the stream), so everything in it is wrapped and only counted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import ModuleType
+from typing import Any
+
+from recorder.audio.devices import import_sounddevice, resolve_input_device
+from recorder.audio.ring import Frames
+from recorder.audio.source import Source
+from recorder.audio.specs import MicrophoneSpec
+from recorder.errors import AudioInputError
+
+STOP_TIMEOUT_S = 3.0  # a dead sound server can make stopping a stream hang; never wait longer
+
+
+class MicrophoneSource(Source):
+    """Opens the device at 16 kHz mono if it allows, else at its own default rate / channels."""
+
+    def __init__(self, spec: MicrophoneSpec, target_rate: int, ring_seconds: float) -> None:
+        sd = import_sounddevice()
+        device = resolve_input_device(spec.device)
+        last_error: Exception | None = None
+        for rate, channels in _candidate_settings(
+            spec, device.default_rate, device.channels, target_rate
+        ):
+            try:
+                sd.check_input_settings(
+                    device=device.index, samplerate=rate, channels=channels, dtype="float32"
+                )
+                super().__init__(device.name, rate, channels, ring_seconds)
+                self._stream: Any = sd.InputStream(
+                    device=device.index,
+                    samplerate=rate,
+                    channels=channels,
+                    dtype="float32",
+                    latency="high",
+                    blocksize=max(rate // 20, 1),  # 50 ms: a steady cadence, few Python calls
+                    callback=self._callback,
+                    finished_callback=self._on_finished,
+                )
+                break
+            except (sd.PortAudioError, ValueError) as error:
+                last_error = error
+        else:
+            raise AudioInputError(
+                f"The audio input {device.name!r} could not be opened ({last_error}). It may be "
+                "in use by another application or unplugged; close other recording apps or "
+                "choose another input (see `ambient-recorder devices`)."
+            )
+        self._sd: ModuleType = sd
+        self.callbacks = 0
+
+    def _callback(self, indata: Frames, frames: int, _time: Any, status: Any) -> None:
+        try:
+            if status.input_overflow:
+                self.overflows += 1
+            self.ring.write(indata)
+            self.meter.update(indata)
+            self.callbacks += 1
+            self.last_delivery = time.monotonic()
+            self.delivered_once = True
+        except BaseException:
+            self.producer_errors += 1
+
+    def _on_finished(self) -> None:
+        try:
+            if not self.stopping:
+                self.failure = "the audio input stopped by itself (device unplugged or taken)"
+        except BaseException:
+            self.producer_errors += 1
+
+    def start(self) -> None:
+        try:
+            self._stream.start()
+        except self._sd.PortAudioError as error:
+            raise AudioInputError(
+                f"The audio input {self.device_name!r} could not be started ({error})."
+            ) from error
+        self.last_delivery = time.monotonic()
+        self.started = True
+
+    def stop(self) -> None:
+        """Stop and close the stream (bounded wait); frames already in the ring stay readable."""
+        if self.stopping:
+            return
+        self.stopping = True
+        closer = threading.Thread(target=self._close_quietly, name="mic-close", daemon=True)
+        closer.start()
+        closer.join(STOP_TIMEOUT_S)
+        self.producer_done = True
+
+    def _close_quietly(self) -> None:
+        try:
+            self._stream.stop()
+        except Exception:
+            self.producer_errors += 1
+        try:
+            self._stream.close()
+        except Exception:
+            self.producer_errors += 1
+
+    def lost(self) -> str | None:
+        if self.failure is None and self.started and not self.stopping:
+            try:
+                active = bool(self._stream.active)
+            except Exception:
+                active = False
+            if not active:
+                self.failure = "the audio input stream is no longer running (device lost)"
+        return self.failure
+
+
+def _candidate_settings(
+    spec: MicrophoneSpec, default_rate: float, max_channels: int, target_rate: int
+) -> list[tuple[int, int]]:
+    """(rate, channels) to try in order: forced ones only, else target mono, then the device's."""
+    if spec.device_rate is not None or spec.channels is not None:
+        return [(spec.device_rate or target_rate, spec.channels or 1)]
+    native = round(default_rate) or target_rate
+    candidates = [
+        (target_rate, 1),
+        (native, 1),
+        (native, min(2, max_channels)),
+        (native, max_channels),
+    ]
+    unique: list[tuple[int, int]] = []
+    for item in candidates:
+        if item not in unique and item[1] >= 1:
+            unique.append(item)
+    return unique
