@@ -13,7 +13,11 @@ out_dir=${2:?usage: build_deb.sh BUNDLE_DIR OUT_DIR [VERSION]}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 version=${3:-$(cd "$root" && .venv/bin/python -c 'import recorder; print(recorder.__version__)')}
-package=ambient-recorder
+# DEB_PACKAGE=ambient-recorder-offline for the build with the local server; the two
+# own the same /usr/bin/ambient-recorder, so each conflicts with and replaces the other.
+package=${DEB_PACKAGE:-ambient-recorder}
+other=ambient-recorder-offline
+[ "$package" = ambient-recorder ] || other=ambient-recorder
 arch=$(dpkg --print-architecture)
 
 [ -x "$bundle/ambient-recorder" ] || { echo "error: $bundle/ambient-recorder is not an executable bundle" >&2; exit 1; }
@@ -50,6 +54,8 @@ Architecture: $arch
 Maintainer: Ambient Recorder maintainers <noreply@localhost>
 Installed-Size: $installed_kb
 Depends: libc6 (>= $glibc), libxcb1, libgl1, libegl1
+Conflicts: $other
+Replaces: $other
 Recommends: pulseaudio | pipewire-pulse
 Description: Records a consultation and shows its live transcript
  Captures the room's audio, uploads it in 45-60 s chunks to the Heidi

@@ -1,0 +1,30 @@
+"""Shared by the packaging tests: what a build produced, and how to run what it built."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BUILD_TIMEOUT_S = 600.0
+
+
+@dataclass(frozen=True)
+class Build:
+    """What one `scripts/package.sh` run produced."""
+
+    bundle: Path  # the onedir bundle
+    executable: Path  # bundle/ambient-recorder
+    deb: Path | None  # the .deb (Linux with dpkg-deb only)
+    log: str  # package.sh's output
+    started_at: float  # time.time() just before the build
+
+
+def bundle_env(**extra: str) -> dict[str, str]:
+    """Environment for running the built executable: offscreen Qt, no Heidi account."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1"}
+    for key in ("HEIDI_BASE_URL", "HEIDI_API_KEY", "HEIDI_EMAIL", "HEIDI_USER_ID", "PYTHONPATH"):
+        env.pop(key, None)
+    env.update(extra)
+    return env
