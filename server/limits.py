@@ -7,12 +7,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.errors import BodyTooLarge
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the small form fields
+DRAIN_FACTOR = 4  # read (and drop) an oversize body up to 4x the limit before answering
 
 
 class BodyLimit:
     """ASGI middleware: 413 at once for a too-large Content-Length, else when the count passes.
 
     Multipart bodies (audio uploads) get `upload_limit` (+ form overhead), others `other_limit`.
+    The excess is read and dropped (never stored) up to DRAIN_FACTOR x the limit before the
+    413 goes out: a client still sending would otherwise see a connection reset, take it for
+    a network fault and retry forever, instead of learning that the chunk is too large.
     """
 
     def __init__(self, app: ASGIApp, upload_limit: int, other_limit: int) -> None:
@@ -29,6 +33,8 @@ class BodyLimit:
         limit = self.upload_limit if content_type.startswith(b"multipart/") else self.other_limit
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            if declared.isdigit() and int(declared) <= limit * DRAIN_FACTOR:
+                await _drain(receive, limit * DRAIN_FACTOR)
             await _reject(send, limit)
             return
         received = 0
@@ -39,10 +45,23 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    if message.get("more_body", False):
+                        await _drain(receive, limit * DRAIN_FACTOR - received)
                     raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+async def _drain(receive: Receive, budget: int) -> None:
+    """Read and drop the rest of the body, at most `budget` bytes."""
+    while budget > 0:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def _reject(send: Send, limit: int) -> None:
