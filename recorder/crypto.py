@@ -11,6 +11,7 @@ wrong patient's audio. Journal records use the same primitive with their own lab
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import secrets
@@ -23,6 +24,7 @@ from recorder.errors import DecryptionError, SpoolError
 
 log = logging.getLogger(__name__)
 
+APP_NAME = "AmbientRecorder"
 KEYRING_SERVICE = "AmbientRecorder"
 KEYRING_NAME = "spool-key"
 KEY_FILE_NAME = "spool.key"
@@ -40,6 +42,10 @@ KEY_FILE_WARNING = (
 
 
 _warned_key_files: set[Path] = set()
+
+
+class _KeyringFailed(Exception):
+    """The OS keyring exists but did not answer."""
 
 
 def chunk_label(recording_id: str, index: int) -> bytes:
@@ -85,33 +91,64 @@ class KeyStore:
         self.backend: str = ""
 
     def load_or_create(self) -> bytes:
-        """The spool key; created on first use."""
-        key = self._from_keyring()
+        """The spool key; created on first use.
+
+        A keyring that exists but fails (locked, D-Bus down) must not lead to a fresh key that
+        cannot open the audio already spooled: then this raises SpoolError instead.
+        """
+        try:
+            key = self._from_keyring()
+        except _KeyringFailed as failure:
+            if (self._data_dir / KEY_FILE_NAME).exists() or not (
+                self._data_dir / "spool.db"
+            ).exists():
+                log.warning("OS keyring unusable (%s); using the key file", failure)
+                return self._from_file()
+            raise SpoolError(
+                f"The OS keyring, which holds the spool key, is not answering ({failure}). "
+                "Unlock or start it and try again; the recorded audio needs that key."
+            ) from failure
         if key is not None:
             return key
         return self._from_file()
 
-    def _from_keyring(self) -> bytes | None:
-        try:
-            import keyring
-            from keyring.backends import fail
+    def keyring_name(self) -> str:
+        """The keyring entry: "spool-key" for the default data dir, one per other data dir."""
+        import platformdirs
 
+        default = Path(platformdirs.user_data_dir(APP_NAME, False)).expanduser()
+        try:
+            if self._data_dir.resolve() == default.resolve():
+                return KEYRING_NAME
+        except OSError:
+            pass
+        digest = hashlib.sha256(str(self._data_dir.resolve()).encode()).hexdigest()[:16]
+        return f"{KEYRING_NAME}:{digest}"
+
+    def _from_keyring(self) -> bytes | None:
+        import keyring
+        from keyring.backends import fail
+
+        try:
             backend = keyring.get_keyring()
             if isinstance(backend, fail.Keyring):
                 return None
-            stored = keyring.get_password(KEYRING_SERVICE, KEYRING_NAME)
+            name = self.keyring_name()
+            stored = keyring.get_password(KEYRING_SERVICE, name)
             if stored is None:
                 # An existing key file (keyring installed later) stays the source of truth.
                 if (self._data_dir / KEY_FILE_NAME).exists():
                     return None
                 key = secrets.token_bytes(KEY_BYTES)
-                keyring.set_password(KEYRING_SERVICE, KEYRING_NAME, key.hex())
+                keyring.set_password(KEYRING_SERVICE, name, key.hex())
                 stored = key.hex()
-            self.backend = type(backend).__name__
-            return bytes.fromhex(stored)
-        except Exception as error:  # any keyring backend failure falls back to the key file
-            log.warning("OS keyring unusable (%s); using the key file", type(error).__name__)
-            return None
+            key = bytes.fromhex(stored)
+            if len(key) != KEY_BYTES:
+                raise ValueError("stored key has the wrong length")
+        except Exception as error:  # any backend failure (locked, no D-Bus, bad entry)
+            raise _KeyringFailed(type(error).__name__) from error
+        self.backend = type(backend).__name__
+        return key
 
     def _from_file(self) -> bytes:
         path = self._data_dir / KEY_FILE_NAME

@@ -141,7 +141,8 @@ def test_keyring_is_preferred_when_available(tmp_path: Path) -> None:
     try:
         store = KeyStore(tmp_path)
         key = store.load_or_create()
-        assert backend.store[("AmbientRecorder", "spool-key")] == key.hex()
+        assert backend.store[("AmbientRecorder", store.keyring_name())] == key.hex()
+        assert store.keyring_name().startswith("spool-key:")  # not the real user's entry
         assert store.warning is None
         assert not (tmp_path / KEY_FILE_NAME).exists()
         assert KeyStore(tmp_path).load_or_create() == key
@@ -156,5 +157,28 @@ def test_existing_key_file_wins_over_a_newly_installed_keyring(tmp_path: Path) -
     keyring.set_keyring(_MemoryKeyring())
     try:
         assert KeyStore(tmp_path).load_or_create() == file_key
+    finally:
+        keyring.set_keyring(previous)
+
+
+class _BrokenKeyring(_MemoryKeyring):
+    """A keyring that exists but fails, like a locked one or one whose D-Bus is down."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise RuntimeError("locked")
+
+
+def test_failing_keyring_never_replaces_the_key_of_existing_audio(tmp_path: Path) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(_BrokenKeyring())
+    try:
+        (tmp_path / "fresh").mkdir()
+        assert len(KeyStore(tmp_path / "fresh").load_or_create()) == 32  # first run: key file
+        existing = tmp_path / "existing"
+        existing.mkdir()
+        (existing / "spool.db").write_bytes(b"")  # a spool whose key is in the keyring
+        with pytest.raises(SpoolError, match="keyring"):
+            KeyStore(existing).load_or_create()
+        assert not (existing / KEY_FILE_NAME).exists()
     finally:
         keyring.set_keyring(previous)
