@@ -35,7 +35,7 @@ import numpy.typing as npt
 from recorder.chunker import DEFAULT_MAX_S, DEFAULT_MIN_S, Chunker
 from recorder.crypto import Cipher, KeyStore, chunk_label
 from recorder.encoder import DEFAULT_SETTINGS, EncoderSettings, decode_ogg, encode_ogg
-from recorder.errors import RecorderError, SpoolError
+from recorder.errors import DecryptionError, RecorderError, SpoolError
 from recorder.journal import WriterLock, fsync_dir, read_journal, write_all
 from recorder.states import ChunkState, RecordingState
 
@@ -438,7 +438,12 @@ class Spool:
             raise NotFoundError(
                 f"The file of chunk {index} of recording {recording_id!r} is missing."
             ) from error
-        return self.cipher.open(sealed, chunk_label(recording_id, index))
+        try:
+            return self.cipher.open(sealed, chunk_label(recording_id, index))
+        except DecryptionError as error:
+            raise DecryptionError(
+                f"Chunk {index} of recording {recording_id!r}: {error}"
+            ) from error
 
     def read_chunk_pcm(self, recording_id: str, index: int) -> npt.NDArray[np.float32]:
         """A chunk decoded to float32 PCM (exports, checks and tests)."""

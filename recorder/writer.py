@@ -24,6 +24,25 @@ if TYPE_CHECKING:
     from recorder.spool import ChunkRow, RecordingRow, Spool
 
 
+def as_mono_float32(pcm: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
+    """Check and normalise one block: 1-D (or one column) floats; NaN/inf become silence/full scale.
+
+    Integer PCM is refused (its scale is ambiguous); non-finite samples would poison the
+    chunker's energies and the encoder.
+    """
+    array = np.asarray(pcm)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"RecordingWriter.write expects mono PCM, got shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.floating):
+        raise TypeError(f"RecordingWriter.write expects float PCM in -1..1, got {array.dtype}")
+    samples = np.ascontiguousarray(array, dtype=np.float32)
+    if not np.isfinite(samples).all():
+        samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
+    return samples
+
+
 class RecordingWriter:
     """Writes one recording; create it with `spool.writer(recording_id)`."""
 
@@ -60,10 +79,25 @@ class RecordingWriter:
         )
         self._closed = False
         self._failed: SpoolError | None = None
+        # A journal left by a crash of this recording (resumed without recovery) is carried
+        # over into the chunk in progress, never overwritten.
+        carried = self._journal_tail(spool, recording)
+        self.carried_over_rows: list[ChunkRow] = []  # committed from a leftover journal
         try:
-            self._journal.reset(self._committed_frames)
+            self._journal.reset(self._committed_frames, carried)
         except OSError as error:
             raise spool.disk_error(self.recording_id, error) from error
+        if len(carried):
+            self.carried_over_rows = self._chunk_and_commit(carried)
+
+    def _journal_tail(self, spool: Spool, recording: RecordingRow) -> npt.NDArray[np.float32]:
+        from recorder.journal import read_journal
+
+        found = read_journal(self._journal.path, spool.cipher, recording.recording_id)
+        if found is None:
+            return np.zeros(0, dtype=np.float32)
+        start, pcm = found
+        return pcm[max(0, self._committed_frames - start) :]
 
     @property
     def frames_written(self) -> int:
@@ -78,13 +112,16 @@ class RecordingWriter:
     def write(self, pcm: npt.NDArray[np.float32]) -> list[ChunkRow]:
         """Journal and chunk `pcm`; return the chunks committed (queued) by this call."""
         self._check_usable()
-        samples = np.ascontiguousarray(pcm, dtype=np.float32).reshape(-1)
+        samples = as_mono_float32(pcm)
         if not len(samples):
             return []
         try:
             self._journal.append(samples)
         except OSError as error:
             raise self._fail(error) from error
+        return self._chunk_and_commit(samples)
+
+    def _chunk_and_commit(self, samples: npt.NDArray[np.float32]) -> list[ChunkRow]:
         rows = [self._commit(chunk) for chunk in self._chunker.write(samples)]
         if rows:
             try:

@@ -351,3 +351,51 @@ def test_journal_torn_tail_is_dropped(tmp_path: Path) -> None:
     assert read_journal(tmp_path / "missing", cipher, "rec") is None
     os.truncate(path, 5)
     assert read_journal(path, cipher, "rec") is None
+
+
+def test_writer_on_a_crashed_recording_carries_its_journal_over(tmp_path: Path) -> None:
+    spool = Spool.open(tmp_path, key=KEY)
+    rid = spool.create_recording(chunk_min_s=1.0, chunk_max_s=1.5).recording_id
+    audio = tone(4.0)
+    writer = spool.writer(rid)
+    writer.write(audio[:40_000])
+    _crash(writer)
+    spool.close()
+    again = Spool.open(tmp_path, key=KEY)
+    resumed = again.writer(rid)  # resumed without recover_interrupted(): nothing may be lost
+    resumed.write(audio[40_000:])
+    resumed.close()
+    chunks = again.chunks(rid)
+    assert sum(c.frames for c in chunks) == len(audio)
+    out = decoded(again, rid)
+    assert np.corrcoef(out, audio)[0, 1] > 0.95
+    again.close()
+
+
+def test_bad_blocks_are_refused_or_sanitised(spool: Spool) -> None:
+    rid = spool.create_recording(chunk_min_s=1.0, chunk_max_s=1.5).recording_id
+    writer = spool.writer(rid)
+    with pytest.raises(ValueError, match="mono"):
+        writer.write(np.zeros((100, 2), dtype=np.float32))
+    with pytest.raises(TypeError, match="float"):
+        writer.write(np.zeros(100, dtype=np.int16))
+    column = tone(0.5)[:, None]
+    writer.write(column)  # one column is fine
+    broken = tone(1.0, seed=5)
+    broken[::100] = np.nan
+    broken[1::100] = np.inf
+    writer.write(broken)
+    writer.close()
+    out = decoded(spool, rid)
+    assert len(out) == len(column) + len(broken)
+    assert np.isfinite(out).all()
+
+
+def test_decryption_error_names_the_chunk(spool: Spool) -> None:
+    rid = record(spool, tone(2.0))
+    path = spool.chunk_path(rid, 1)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(DecryptionError, match=f"Chunk 1 of recording '{rid}'"):
+        spool.export(rid, spool.data_dir / "out")
