@@ -1,0 +1,41 @@
+"""A server killed mid-queue loses nothing: every accepted chunk is READY after a restart."""
+
+from __future__ import annotations
+
+from tests.fixtures.local_server import LocalServerProcess
+from tests.server.support import Api, reference_text, wer
+
+
+def test_sigkill_with_a_full_queue_then_restart_transcribes_every_chunk(
+    local_server: LocalServerProcess, api: Api, consult_chunks: list[bytes]
+) -> None:
+    session_id = api.new_session()
+    recording_id = api.new_recording(session_id)
+    for index, chunk in enumerate(consult_chunks):
+        assert api.send_chunk(session_id, recording_id, index, chunk).status_code == 200
+    before = api.live(session_id)
+    pending_at_kill = sum(c["status"] == "PENDING" for c in before["chunks"])
+    assert pending_at_kill >= 2  # 4 x ~50 s of audio cannot all be done this quickly
+
+    local_server.restart(hard=True)  # SIGKILL: no graceful shutdown, a chunk mid-transcription
+
+    after = api.wait_settled(session_id)
+    assert [c["id"] for c in after["chunks"]] == [f"{recording_id}-{i}" for i in range(4)]
+    assert [c["status"] for c in after["chunks"]] == ["READY"] * 4
+    assert wer(reference_text(), after["transcript"]) <= 0.25
+    # The recording is still open after the restart and still takes chunks.
+    assert api.finish(session_id, recording_id).json() == {"is_success": True}
+
+
+def test_lazy_upload_survives_a_restart_before_any_transcript_get(
+    local_server: LocalServerProcess, api: Api, short_chunks: list[bytes]
+) -> None:
+    session_id = api.new_session()
+    response = api.client.post(
+        f"/sessions/{session_id}/upload-audio",
+        files={"file": ("a.ogg", short_chunks[3], "audio/ogg")},
+    )
+    assert response.status_code == 200
+    local_server.restart(hard=True)
+    final = api.client.get(f"/sessions/{session_id}/transcript")
+    assert final.status_code == 200 and final.json()["transcript"]
