@@ -188,7 +188,10 @@ class KeyStore:
             except FileExistsError:
                 os.unlink(tmp)
                 return path.read_bytes()
-            os.unlink(tmp)
+            except OSError:  # no hard links here (FAT, some network shares)
+                os.replace(tmp, path)
+            else:
+                os.unlink(tmp)
         except OSError as error:
             raise SpoolError(
                 f"Cannot create the spool key file {path}: {error.strerror}"

@@ -96,10 +96,15 @@ class Journal:
             os.close(fd)
             tmp.unlink(missing_ok=True)
             raise
-        os.replace(tmp, self.path)
-        fsync_dir(self.path.parent)
-        if self._fd is not None:
+        if self._fd is not None:  # Windows cannot replace a file that is still open
             os.close(self._fd)
+            self._fd = None
+        try:
+            os.replace(tmp, self.path)
+        except BaseException:
+            os.close(fd)
+            raise
+        fsync_dir(self.path.parent)
         self._fd = fd
         self._last_sync = time.monotonic()
 
