@@ -121,12 +121,13 @@ class TranscriptPoller:
 
     def fetch_final(self) -> TranscriptUpdated:
         """After `:finish`: the final transcript (and the chunks' last statuses), emitted final."""
+        # The final GET waits for transcription to end, so the statuses read after it are final.
+        final = self._client.transcript(self.session_id)
         try:
             chunks = merge_live(self._client.live_transcript(self.session_id), self._remote_id)
         except HeidiError as error:  # the final text matters more than the statuses
-            log.info("live transcript before final failed: %s", type(error).__name__)
+            log.info("live transcript after final failed: %s", type(error).__name__)
             chunks = self._latest.chunks if self._latest else ()
-        final = self._client.transcript(self.session_id)
         failed = [c.index for c in chunks if c.status is ServerStatus.FAILED]
         if failed:
             self._emit(

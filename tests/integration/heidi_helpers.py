@@ -82,3 +82,39 @@ def wait_for(check: Callable[[], bool], timeout: float, every: float = 0.1) -> b
 
 def words(text: str) -> list[str]:
     return [w.strip(".,?!").lower() for w in text.split() if w.strip(".,?!")]
+
+
+class Events:
+    """A thread-safe EventSink that keeps everything for assertions."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self.items: list[Any] = []
+
+    def __call__(self, event: Any) -> None:
+        with self._lock:
+            self.items.append(event)
+
+    def of(self, kind: type) -> list[Any]:
+        with self._lock:
+            return [e for e in self.items if isinstance(e, kind)]
+
+    def final(self, recording_id: str) -> Any:
+        from recorder.events import TranscriptUpdated
+
+        finals = [
+            e for e in self.of(TranscriptUpdated) if e.final and e.recording_id == recording_id
+        ]
+        assert finals, "no final transcript was emitted"
+        return finals[-1]
+
+
+def repeated_ngrams(text: str, n: int = 5) -> list[tuple[str, ...]]:
+    """n-grams that occur more than once (the reference consult has none of 4 words or more)."""
+    from collections import Counter
+
+    tokens = words(text)
+    counts = Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return [gram for gram, count in counts.items() if count > 1]

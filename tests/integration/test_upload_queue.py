@@ -1,0 +1,257 @@
+"""The upload queue over the real spool and the real local server (and a real faulty proxy)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import jiwer
+import pytest
+
+from recorder.events import (
+    ChunkStateChanged,
+    ConnectionChanged,
+    ErrorOccurred,
+    RecordingStateChanged,
+    TranscriptUpdated,
+)
+from recorder.heidi.client import Timeouts
+from recorder.heidi.retry import Backoff
+from recorder.spool import NotFoundError, Spool
+from recorder.states import ChunkState, RecordingState
+from recorder.upload.service import UploadService
+from tests.fixtures.fault_proxy import Fault, FaultProxy
+from tests.fixtures.local_server import LocalServerProcess
+from tests.integration.heidi_helpers import (
+    REPO,
+    Events,
+    client_factory,
+    record_consult,
+    repeated_ngrams,
+    wait_for,
+    words,
+)
+
+FAST = Backoff(base_s=0.05, cap_s=0.5)
+
+
+@pytest.fixture
+def spool(tmp_path: Path) -> Iterator[Spool]:
+    with Spool.open(tmp_path / "data") as opened:
+        yield opened
+
+
+def service(
+    spool: Spool, base_url: str, api_key: str, events: Events, **kw: object
+) -> UploadService:
+    kw.setdefault("backoff", FAST)
+    kw.setdefault("poll_fast_s", 0.5)
+    factory = client_factory(base_url, api_key, **kw.pop("client_kw", {}))  # type: ignore[arg-type]
+    return UploadService(spool, factory, events, mode="local", **kw)  # type: ignore[arg-type]
+
+
+def uploading_order(events: Events, rid: str) -> list[int]:
+    return [
+        e.index
+        for e in events.of(ChunkStateChanged)
+        if e.recording_id == rid and e.state is ChunkState.UPLOADING
+    ]
+
+
+def test_chunks_go_in_order_then_finish_final_transcript_and_retention(
+    spool: Spool, local_server: LocalServerProcess
+) -> None:
+    rid = record_consult(spool, 24, chunk_s=8)
+    count = len(spool.chunks(rid))
+    assert count >= 3
+    events = Events()
+    svc = service(spool, local_server.base_url, local_server.api_key, events)
+    svc.start()
+    svc.request_finish(rid)
+    try:
+        assert svc.wait_until_done(rid, 120)
+    finally:
+        svc.stop()
+    assert uploading_order(events, rid) == list(range(count))  # each once, in index order
+    rows = spool.chunks(rid)
+    assert [c.state for c in rows] == [ChunkState.UPLOADED] * count
+    assert [c.server_status for c in rows] == ["READY"] * count
+    rec = spool.recording(rid)
+    assert rec.session_id and rec.remote_recording_id
+    states = [e.state for e in events.of(RecordingStateChanged) if e.recording_id == rid]
+    assert states == [RecordingState.FINISHED, RecordingState.DONE]
+    final = events.final(rid)
+    assert [c.index for c in final.chunks] == list(range(count))
+    assert {"morning", "seat", "cough"} <= set(words(final.transcript))
+    assert repeated_ngrams(final.transcript) == []
+    assert svc.pending_count() == 0
+
+    # Retention: nothing is deleted before 24 h after the final transcript; everything after.
+    assert svc.purge_expired() == 0
+    assert spool.read_chunk_audio(rid, 0)
+    later = UploadService(
+        spool,
+        client_factory(local_server.base_url, local_server.api_key),
+        events,
+        clock=lambda: time.time() + 25 * 3600,
+    )
+    assert later.purge_expired() == count
+    assert all(c.audio_deleted_at is not None for c in spool.chunks(rid))
+    with pytest.raises(NotFoundError):
+        spool.read_chunk_audio(rid, 0)
+
+
+def test_full_consult_through_a_faulty_network_arrives_complete(
+    spool: Spool,
+    local_server: LocalServerProcess,
+    fault_proxy: Callable[[str], FaultProxy],
+) -> None:
+    proxy = fault_proxy(local_server.base_url)
+    proxy.schedule(
+        Fault("drop", match="POST /api"),  # the very first call (sign-in or session) is lost
+        Fault("drop", match=":transcribe"),  # before the server sees it
+        Fault("503", match=":transcribe"),
+        Fault("503", match=":transcribe"),
+        Fault("429", seconds=1, match=":transcribe"),
+        Fault("drop_after", match=":transcribe"),  # the server got it; the answer is lost
+        Fault("stall", seconds=3, match=":transcribe"),  # longer than the client's read timeout
+        Fault("500", match=":transcribe"),
+        Fault("502", match="/transcript/live"),
+        Fault("504", match=":finish"),
+        Fault("drop", match=":finish"),
+        Fault("503", match="GET /api/v2/ml-scribe/open-api/sessions/"),
+    )
+    rid = record_consult(spool, 160, chunk_s=20)
+    count = len(spool.chunks(rid))
+    events = Events()
+    svc = service(
+        spool,
+        proxy.url,
+        local_server.api_key,
+        events,
+        client_kw={"timeouts": Timeouts(connect=2, read=2, write=5, pool=2, slow_read=120)},
+    )
+    svc.start()
+    svc.request_finish(rid)
+    try:
+        assert svc.wait_until_done(rid, 300)
+    finally:
+        svc.stop()
+    assert proxy.pending_faults() == 0  # every scheduled fault really happened
+    rows = spool.chunks(rid)
+    assert [c.state for c in rows] == [ChunkState.UPLOADED] * count  # 100 % delivered
+    assert sum(c.attempts for c in rows) >= count + 6  # the retries happened and were recorded
+    retried = [e for e in events.of(ChunkStateChanged) if e.state is ChunkState.RETRYING]
+    assert retried and all(e.error and e.next_attempt_at for e in retried)
+    assert any(e.mode == "offline" for e in events.of(ConnectionChanged))
+    final = events.final(rid)
+    assert [c.index for c in final.chunks] == list(range(count))
+    assert repeated_ngrams(final.transcript) == []  # no chunk transcribed twice
+    reference = (REPO / "samples" / "consult.txt").read_text()
+    error_rate = jiwer.wer(" ".join(words(reference)), " ".join(words(final.transcript)))
+    print(f"WER through the faulty proxy: {error_rate:.3f} ({count} chunks)")
+    assert error_rate < 0.35
+
+
+def test_rejected_chunk_keeps_audio_later_chunks_go_user_retry_finishes(
+    spool: Spool,
+    local_server: LocalServerProcess,
+    fault_proxy: Callable[[str], FaultProxy],
+) -> None:
+    proxy = fault_proxy(local_server.base_url)
+    proxy.schedule(Fault("413", match=":transcribe"))  # chunk 0 refused as too large
+    rid = record_consult(spool, 24, chunk_s=8)
+    count = len(spool.chunks(rid))
+    events = Events()
+    svc = service(spool, proxy.url, local_server.api_key, events)
+    svc.start()
+    svc.request_finish(rid)
+    try:
+        assert wait_for(
+            lambda: (
+                [c.state for c in spool.chunks(rid)]
+                == [ChunkState.REJECTED] + [ChunkState.UPLOADED] * (count - 1)
+            ),
+            timeout=60,
+        )
+        assert not svc.wait_until_done(rid, 2.0)  # a gap is never finished silently
+        assert spool.recording(rid).state is RecordingState.RECORDED
+        chunk0 = spool.chunk(rid, 0)
+        assert chunk0.error and "413" in chunk0.error
+        assert spool.read_chunk_audio(rid, 0)  # the audio is kept
+        assert any("Chunk 0" in e.message for e in events.of(ErrorOccurred))
+        svc.retry_chunk(rid, 0)
+        assert svc.wait_until_done(rid, 120)
+    finally:
+        svc.stop()
+    assert [c.state for c in spool.chunks(rid)] == [ChunkState.UPLOADED] * count
+    assert "morning" in words(events.final(rid).transcript)
+
+
+def test_network_down_at_stop_then_back_completes(
+    spool: Spool,
+    local_server: LocalServerProcess,
+    fault_proxy: Callable[[str], FaultProxy],
+) -> None:
+    proxy = fault_proxy(local_server.base_url)
+    proxy.down()  # connections refused
+    rid = record_consult(spool, 16, chunk_s=8)
+    events = Events()
+    svc = service(spool, proxy.url, local_server.api_key, events)
+    svc.start()
+    svc.request_finish(rid)
+    try:
+        assert wait_for(lambda: len(events.of(ConnectionChanged)) > 0, timeout=10)
+        offline = events.of(ConnectionChanged)[0]
+        assert offline.mode == "offline" and offline.waiting_chunks == len(spool.chunks(rid))
+        assert offline.exit_code == 4
+        assert not svc.wait_until_done(rid, 1.5)
+        assert all(c.state is not ChunkState.UPLOADED for c in spool.chunks(rid))
+        proxy.up()
+        assert svc.wait_until_done(rid, 120)
+    finally:
+        svc.stop()
+    assert all(c.state is ChunkState.UPLOADED for c in spool.chunks(rid))
+    assert events.of(ConnectionChanged)[-1].mode == "local"
+
+
+def test_server_restart_mid_session_loses_nothing(
+    spool: Spool, local_server: LocalServerProcess
+) -> None:
+    rid = record_consult(spool, 24, chunk_s=8)
+    count = len(spool.chunks(rid))
+    events = Events()
+    svc = service(spool, local_server.base_url, local_server.api_key, events)
+    svc.start()
+    try:
+        assert wait_for(lambda: spool.chunk(rid, 0).state is ChunkState.UPLOADED, timeout=30)
+        local_server.restart()  # same port and data; our JWT and session must still work
+        svc.request_finish(rid)
+        assert svc.wait_until_done(rid, 180)
+    finally:
+        svc.stop()
+        if not local_server.running:
+            local_server.start()
+    final = events.final(rid)
+    assert [c.index for c in final.chunks] == list(range(count))
+    assert {"morning", "cough"} <= set(words(final.transcript))
+
+
+def test_wrong_key_keeps_chunks_queued_and_says_so(
+    spool: Spool, local_server: LocalServerProcess
+) -> None:
+    rid = record_consult(spool, 10, chunk_s=8)
+    events = Events()
+    svc = service(spool, local_server.base_url, "wrong-key", events)
+    svc.start()
+    svc.request_finish(rid)
+    try:
+        assert wait_for(lambda: bool(events.of(ErrorOccurred)), timeout=15)
+    finally:
+        svc.stop()
+    assert "access refused" in events.of(ErrorOccurred)[0].message
+    assert all(c.state is not ChunkState.REJECTED for c in spool.chunks(rid))
+    assert events.of(ConnectionChanged)[-1].exit_code == 3
+    assert spool.recording(rid).state is RecordingState.RECORDED
+    assert not events.of(TranscriptUpdated)
