@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from recorder.audio import Capture, SourceSpec
-from recorder.errors import RecorderError, SpoolError
+from recorder.errors import AudioInputError, RecorderError, SpoolError
 from recorder.events import (
     CaptureProblem,
     ChunkRecorded,
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 SILENCE_PEAK = 0.003  # about -50 dBFS: below this the room is taken as silent
 LEVEL_INTERVAL_S = 0.1
 READ_TIMEOUT_S = 0.1
-STOPPING_KINDS = frozenset({"device_lost", "stalled_fatal"})
+STOPPING_KINDS = frozenset({"device_lost"})  # the input is gone: keep what we have, stop
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,7 @@ class RecordingSession:
         rid = self.recording_id
         next_level = time.monotonic()
         stopping = False
+        lost: str | None = None
         try:
             while True:
                 pcm = capture.read(READ_TIMEOUT_S)
@@ -186,7 +187,8 @@ class RecordingSession:
                     self._write(writer, pcm)
                 for problem in capture.problems():
                     self._emit(problem)
-                    if problem.kind in STOPPING_KINDS and not stopping:
+                    if problem.kind in STOPPING_KINDS and lost is None:
+                        lost = problem.message
                         self._emit(ErrorOccurred(problem.message, where="capture"))
                         self._stop_requested.set()
                 now = time.monotonic()
@@ -209,7 +211,11 @@ class RecordingSession:
                 "recording %s recorded: %d chunks, %.1f s", rid, len(self.chunks), self.elapsed_s
             )
             self._emit(RecordingStateChanged(rid, RecordingState.RECORDED))
-            self._set_state(SessionState.DONE)
+            if lost is None:
+                self._set_state(SessionState.DONE)
+            else:  # every chunk so far is kept and uploads; the session itself failed
+                self.failure = AudioInputError(lost)
+                self._set_state(SessionState.FAILED, lost)
         except RecorderError as error:
             self._fail(capture, writer, error)
         except Exception as error:  # the thread must report, never die silently
