@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +47,9 @@ def decoded(spool: Spool, rid: str) -> npt.NDArray[np.float32]:
 
 
 @pytest.fixture
-def spool(tmp_path: Path) -> Spool:
+def spool(tmp_path: Path) -> Iterator[Spool]:
     s = Spool.open(tmp_path / "data", key=KEY)
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 
