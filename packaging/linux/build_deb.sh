@@ -43,7 +43,7 @@ Bundled third-party components keep their own licences (see /opt/$package/_inter
 COPYRIGHT
 
 # glibc: the bundle's libraries come from this build machine, so it needs at least its glibc.
-glibc=$(ldd --version | head -1 | grep -oE '[0-9]+\.[0-9]+$')
+glibc=$(getconf GNU_LIBC_VERSION | awk '{print $2}')
 installed_kb=$(du -sk --apparent-size "$stage/opt" "$stage/usr" | awk '{s += $1} END {print s}')
 cat > "$stage/DEBIAN/control" <<CONTROL
 Package: $package

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.packaging.support import BUILD_TIMEOUT_S, REPO_ROOT, Build
+from tests.packaging.support import BUILD_TIMEOUT_S, REPO_ROOT, Build, git_head
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +31,7 @@ def package_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     }
     env.pop("AMBIENT_BUNDLE_SERVER", None)
     started = time.time()
+    head_before = git_head()
     done = subprocess.run(
         ["bash", "scripts/package.sh"],
         cwd=REPO_ROOT,
@@ -50,6 +51,7 @@ def package_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
         deb=debs[0] if debs else None,
         log=log,
         started_at=started,
+        heads=(head_before, git_head()),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ class Build:
     deb: Path | None  # the .deb (Linux with dpkg-deb only)
     log: str  # package.sh's output
     started_at: float  # time.time() just before the build
+    heads: tuple[str, ...]  # git HEAD just before and just after the build
 
 
 def bundle_env(**extra: str) -> dict[str, str]:
@@ -28,3 +30,11 @@ def bundle_env(**extra: str) -> dict[str, str]:
         env.pop(key, None)
     env.update(extra)
     return env
+
+
+def git_head() -> str:
+    """The full commit id of the repository's HEAD."""
+    return subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip

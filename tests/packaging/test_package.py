@@ -27,8 +27,8 @@ SAMPLE = REPO_ROOT / "samples" / "consult.ogg"
 SLICE_S = 70.0  # long enough for one 45-60 s cut plus a shorter last chunk
 CHUNK_LINE = re.compile(r"^chunk (\d+): ([\d.]+) s, (\d+) bytes$", re.M)
 VERSION_LINE = re.compile(
-    r"^ambient-recorder (?P<version>\S+) \(commit (?P<commit>[0-9a-f]{7,40})(?:-dirty)?, "
-    r"built (?P<date>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ), workstation\)$"
+    r"^ambient-recorder (?P<version>\S+) \((?P<commit>[0-9a-f]{7,40})(?:-dirty)?, "
+    r"(?P<date>\d{4}-\d\d-\d\dT\d\d:\d\dZ), workstation\)$"
 )
 SERVER_EXTRA = (
     "faster_whisper",
@@ -85,12 +85,10 @@ def test_version_names_the_commit_and_build_date(package_build: Build) -> None:
     from recorder import __version__
 
     assert match["version"] == __version__
-    head = subprocess.run(
-        ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
-    assert head.startswith(match["commit"])
-    built = dt.datetime.strptime(match["date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
-    assert package_build.started_at - 1 <= built.timestamp() <= time.time() + 1
+    # other commits may land while the build runs: it names HEAD from before or after it
+    assert any(head.startswith(match["commit"]) for head in package_build.heads)
+    built = dt.datetime.strptime(match["date"], "%Y-%m-%dT%H:%MZ").replace(tzinfo=dt.UTC)
+    assert package_build.started_at - 60 < built.timestamp() <= time.time()
     # the generated module is build-time only: the source tree never has it
     assert not (REPO_ROOT / "recorder" / "_build_info.py").exists()
 
@@ -167,7 +165,8 @@ def test_workstation_bundle_leaves_out_the_server_extra(package_build: Build) ->
 
 
 def test_bundle_stays_under_200_mb(package_build: Build) -> None:
-    size = sum(f.stat().st_size for f in package_build.bundle.rglob("*") if f.is_file())
+    files = [f for f in package_build.bundle.rglob("*") if f.is_file() and not f.is_symlink()]
+    size = sum(f.stat().st_size for f in files)  # symlinks to Qt libraries count once
     print(f"bundle size: {size / 1e6:.1f} MB")
     assert size < 200e6
 
