@@ -46,9 +46,13 @@ class AuthError(HeidiError):
 
 
 class RejectedError(HeidiError):
-    """A 4xx the server will answer the same way again: the request itself is refused."""
+    """A 4xx the server will answer the same way again: the request itself is refused.
 
-    exit_code = exit_codes.CHUNKS_REJECTED
+    Its exit code is the generic FAILURE: the upload commands report CHUNKS_REJECTED
+    themselves, from the chunks' states, when it was chunks that were refused.
+    """
+
+    exit_code = exit_codes.FAILURE
 
 
 class RateLimitedError(HeidiError):
