@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ShortText = Annotated[str, Field(max_length=256)]
 Note = Annotated[str, Field(max_length=20_000)]
@@ -17,7 +17,34 @@ class Jwt(BaseModel):
     expiration_time: str
 
 
-class SessionCreate(BaseModel):
+def _check_text(value: Any, depth: int = 0) -> None:
+    """Strings must be valid Unicode (no lone surrogates, which JSON cannot carry back out)."""
+    if depth > 32:
+        raise ValueError("nested too deeply")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("text must be valid Unicode") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, depth + 1)
+            _check_text(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item, depth + 1)
+
+
+class CleanText(BaseModel):
+    """A request body whose every string can be stored and sent back as UTF-8 JSON."""
+
+    @model_validator(mode="after")
+    def _valid_unicode(self) -> CleanText:
+        _check_text(self.model_dump())
+        return self
+
+
+class SessionCreate(CleanText):
     model_config = ConfigDict(extra="ignore")
     patient_profile_id: ShortText | None = None
     ehr_appointment_id: ShortText | None = None
@@ -27,8 +54,10 @@ class SessionCreated(BaseModel):
     session_id: str
 
 
-class SessionUpdate(BaseModel):
-    """The fields a client may change; unknown fields are ignored as Heidi would."""
+class SessionUpdate(CleanText):
+    """The fields a client may change; unknown fields are ignored as Heidi would.
+
+    A field sent as null goes back to its default."""
 
     model_config = ConfigDict(extra="ignore")
     duration: Annotated[float, Field(ge=0, le=7 * 24 * 3600)] | None = None

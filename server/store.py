@@ -159,6 +159,7 @@ class Store:
                 return False
             fields = json.loads(row["fields"])
             fields.update(changes)
+            fields = {key: value for key, value in fields.items() if value is not None}
             db.execute(
                 "UPDATE sessions SET fields = ?, updated_at = ? WHERE id = ?",
                 (json.dumps(fields), _now_iso(), session_id),

@@ -179,6 +179,26 @@ def test_bad_session_updates_are_422(api: Api, body: dict[str, object]) -> None:
     assert_error(api.client.patch(f"/sessions/{session_id}", json=body), 422, "ValidationError")
 
 
+def test_text_that_is_not_valid_unicode_is_422_and_the_session_stays_readable(api: Api) -> None:
+    session_id = api.new_session()
+    for raw in (b'{"ehr_patient_id": "a\\ud800b"}', b'{"patient": {"\\udfff": 1}}'):
+        response = api.client.patch(
+            f"/sessions/{session_id}", content=raw, headers={"content-type": "application/json"}
+        )
+        assert_error(response, 422, "ValidationError")
+    assert api.client.get(f"/sessions/{session_id}").status_code == 200
+
+
+def test_null_puts_a_field_back_to_its_default(api: Api) -> None:
+    session_id = api.new_session()
+    api.client.patch(f"/sessions/{session_id}", json={"clinician_notes": ["a"], "duration": 5})
+    response = api.client.patch(
+        f"/sessions/{session_id}", json={"clinician_notes": None, "duration": None}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["clinician_notes"] == [] and response.json()["duration"] is None
+
+
 def test_malformed_json_is_422(api: Api) -> None:
     session_id = api.new_session()
     response = api.client.patch(
