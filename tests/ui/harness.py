@@ -1,0 +1,114 @@
+"""Builds the real desktop app (real AmbientCore, real bridge, real widgets) for flow tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from pytestqt.qtbot import QtBot
+
+from recorder.audio import FileSpec
+from recorder.core import AmbientCore
+from recorder.events import Event
+from recorder.settings import Settings
+from recorder.states import ServerStatus
+from ui.bridge import EventBridge
+from ui.controller import Controller
+from ui.main_window import MainWindow
+from ui.models import COL_SERVER
+from ui.worker import wait_for_background
+
+REPO = Path(__file__).resolve().parents[2]
+CONSULT = REPO / "samples" / "consult.ogg"
+
+
+def consult_slice(path: Path, seconds: float) -> Path:
+    """The first `seconds` of the sample consult as a WAV file (played as the microphone)."""
+    audio, rate = sf.read(CONSULT, dtype="float32", frames=int(seconds * 16_000))
+    assert rate == 16_000 and len(audio) > 0
+    sf.write(path, np.asarray(audio), rate, subtype="PCM_16")
+    return path
+
+
+def heidi_settings(base_url: str, **changes: object) -> Settings:
+    """Settings for a Heidi-compatible server at `base_url` (the real local server in tests)."""
+    settings = Settings(
+        base_url=base_url, region="TEST", email="clinician@example.org", user_id="ui-tests"
+    )
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    return settings
+
+
+@dataclass
+class App:
+    """The app under test, plus what it asked and every event it received."""
+
+    core: AmbientCore
+    bridge: EventBridge
+    window: MainWindow
+    controller: Controller
+    questions: list[str] = field(default_factory=list)
+    answers: list[bool] = field(default_factory=list)
+    quits: list[int] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    def server_statuses(self) -> list[str]:
+        model = self.window.chunk_model
+        return [str(model.index(r, COL_SERVER).data()) for r in range(len(model.rows()))]
+
+    def summary(self) -> str:
+        """What the app saw, for failure messages (ids, states and errors; no transcript text)."""
+        lines = [f"state={self.controller.state} status={self.window.status.connection.text()!r}"]
+        lines.append(f"last error={self.window.status.last_error()!r}")
+        for row in self.window.chunk_model.rows():
+            lines.append(f"  chunk {row.index}: {row.local} {row.server} {row.error or ''}")
+        kinds: dict[str, int] = {}
+        for event in self.events:
+            kinds[type(event).__name__] = kinds.get(type(event).__name__, 0) + 1
+        lines.append(f"events: {kinds}")
+        for event in self.events:
+            if type(event).__name__ in ("ErrorOccurred", "ConnectionChanged", "CaptureProblem"):
+                lines.append(f"  {event}")
+        return "\n".join(lines)
+
+    def wait(self, qtbot: QtBot, condition: Callable[[], bool], timeout_s: float) -> None:
+        """qtbot.waitUntil with the app's summary in the failure message."""
+        try:
+            qtbot.waitUntil(condition, timeout=int(timeout_s * 1000))
+        except Exception as error:
+            raise AssertionError(f"{error}\n{self.summary()}") from None
+
+    def all_ready(self) -> bool:
+        rows = self.window.chunk_model.rows()
+        return bool(rows) and all(row.server is ServerStatus.READY for row in rows)
+
+
+def make_app(
+    qtbot: QtBot, data_dir: Path, settings: Settings, source: FileSpec | None
+) -> Iterator[App]:
+    """Start the app on `data_dir`; shut the core down afterwards."""
+    bridge = EventBridge()
+    core = AmbientCore(bridge.emit_event, data_dir=data_dir, settings=settings)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    app = App(core, bridge, window, None)  # type: ignore[arg-type]
+
+    def confirm(question: str) -> bool:
+        app.questions.append(question)
+        return app.answers.pop(0) if app.answers else False
+
+    app.controller = Controller(
+        core, bridge, window, source, confirm, use_tray=False, quit_app=lambda: app.quits.append(1)
+    )
+    bridge.any_event.connect(app.events.append)
+    window.show()
+    app.controller.start()
+    try:
+        yield app
+    finally:
+        core.shutdown()
+        wait_for_background()

@@ -1,0 +1,90 @@
+"""The whole desktop flow against the real core, real local server and real capture of a file.
+
+Consent → Record → Pause/Resume → Stop → chunks PENDING → READY → transcript → Copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from recorder.audio import FileSpec
+from recorder.events import ChunkRecorded, TranscriptUpdated
+from recorder.states import ServerStatus, SessionState
+from tests.ui.harness import App, consult_slice, heidi_settings, make_app
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def consult_100s(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return consult_slice(tmp_path_factory.mktemp("audio") / "consult-100s.wav", 100.0)
+
+
+@pytest.fixture
+def app(
+    qtbot: QtBot,
+    tmp_path: Path,
+    local_server: object,
+    consult_100s: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[App]:
+    monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)  # type: ignore[attr-defined]
+    settings = heidi_settings(local_server.base_url)  # type: ignore[attr-defined]
+    yield from make_app(qtbot, tmp_path / "data", settings, FileSpec(consult_100s, speed=8))
+
+
+def test_consult_records_uploads_and_transcribes(qtbot: QtBot, app: App) -> None:
+    w = app.window
+    qtbot.waitUntil(
+        lambda: w.status.connection.text().startswith("Connected to Heidi TEST"), timeout=30_000
+    )
+    assert not w.controls.main_button.isEnabled(), "Record must wait for consent"
+    assert "consent" in w.controls.hint_label.text()
+    w.session.patient.setText("Test Patient 0001")
+    qtbot.mouseClick(w.session.consent, Qt.MouseButton.LeftButton)
+    assert w.session.consent_given() and w.controls.main_button.isEnabled()
+
+    qtbot.mouseClick(w.controls.main_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: app.controller.state is SessionState.RECORDING, timeout=15_000)
+    assert w.controls.main_button.text() == "Pause"
+    assert not w.session.patient.isEnabled(), "consult details lock while recording"
+    assert w.chunk_model.rowCount() == 1  # the chunk being recorded
+    qtbot.waitUntil(lambda: w.controls.elapsed_label.text() != "0:00", timeout=15_000)
+
+    w.controls.pause_action.trigger()  # Ctrl+P
+    qtbot.waitUntil(lambda: app.controller.state is SessionState.PAUSED, timeout=5_000)
+    assert w.controls.main_button.text() == "Resume"
+    qtbot.mouseClick(w.controls.main_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: app.controller.state is SessionState.RECORDING, timeout=5_000)
+
+    qtbot.waitUntil(lambda: any(isinstance(e, ChunkRecorded) for e in app.events), timeout=30_000)
+    w.controls.stop_action.trigger()  # Ctrl+S: the partial last chunk is flushed, not lost
+    qtbot.waitUntil(lambda: app.controller.state is SessionState.DONE, timeout=30_000)
+    recorded = [e for e in app.events if isinstance(e, ChunkRecorded)]
+    assert len(recorded) >= 2
+    assert [e.index for e in recorded] == list(range(len(recorded)))
+    assert not w.session.consent_given(), "consent never carries over to the next consult"
+    assert not w.controls.main_button.isEnabled()
+
+    app.wait(qtbot, app.all_ready, 180)
+    seen_pending = any(
+        c.status is ServerStatus.PENDING
+        for e in app.events
+        if isinstance(e, TranscriptUpdated)
+        for c in e.chunks
+    )
+    assert seen_pending, "the UI should have shown chunks as PENDING before READY"
+    assert all(s.startswith("READY") for s in app.server_statuses())
+    qtbot.waitUntil(lambda: "[chunk" not in w.transcript.text.toPlainText(), timeout=30_000)
+    text = w.transcript.text.toPlainText()
+    assert len(text.split()) > 40, text[:200]
+    assert w.transcript.copy_button.isEnabled()
+    qtbot.mouseClick(w.transcript.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == text
+    assert app.controller.busy_reason() == "" or "upload" in app.controller.busy_reason()
