@@ -29,6 +29,7 @@ from recorder import paths
 from recorder.audio import InputDevice, SourceSpec, list_input_devices
 from recorder.errors import RecorderError
 from recorder.events import (
+    ChunkStateChanged,
     ConnectionChanged,
     ErrorOccurred,
     Event,
@@ -88,6 +89,7 @@ class AmbientCore:
         self._connection = ConnectionChanged("offline", "starting…")
         self._transcripts: dict[str, TranscriptUpdated] = {}
         self._start_error: RecorderError | None = None
+        self._finish_wanted: set[str] = set()  # recordings to finish once connected
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -139,6 +141,9 @@ class AmbientCore:
             return
         with self._lock:
             self._uplink = uplink
+            wanted = list(self._finish_wanted)
+        for recording_id in wanted:
+            uplink.service.request_finish(recording_id)
         detail = uplink.target.base_url if uplink.target.mode == "heidi" else "local server"
         self._emit(ConnectionChanged(uplink.target.mode, detail, self.pending_uploads()))
 
@@ -243,16 +248,25 @@ class AmbientCore:
     # -- uploads and transcript ----------------------------------------------------------
 
     def retry_chunk(self, recording_id: str, index: int) -> None:
+        """Send a rejected (or backing-off) chunk again: now, or as soon as connected."""
         uplink = self._uplink
-        if uplink is None:
-            raise RecorderError("Not connected to a transcription server: cannot retry now.")
-        uplink.service.retry_chunk(recording_id, index)
+        if uplink is not None:
+            uplink.service.retry_chunk(recording_id, index)
+            return
+        if self._spool is None:
+            raise RecorderError("The recorder is still starting; try again.")
+        self._spool.set_chunk_state(
+            recording_id, index, ChunkState.QUEUED, attempts=0, next_attempt_at=None, error=None
+        )
+        self._emit(ChunkStateChanged(recording_id, index, ChunkState.QUEUED))
 
     def unfinished_recordings(self) -> list[RecordingSummary]:
         """Recordings from before that still have work (crashed, or not fully uploaded)."""
         if not self._ready.wait(READY_TIMEOUT_S) or self._spool is None:
             return []
-        current = self._session.recording_id if self._session else None
+        session = self._session
+        recording_now = session is not None and session.state not in FINISHED_SESSION
+        current = session.recording_id if session is not None and recording_now else None
         out = []
         for rec in self._spool.recordings():
             if rec.state is RecordingState.DONE or rec.recording_id == current:
@@ -274,11 +288,12 @@ class AmbientCore:
         return out
 
     def resume_uploads(self, recording_id: str) -> None:
-        """Upload what is left of a recording from before, then finish it."""
-        uplink = self._uplink
-        if uplink is None:
-            raise RecorderError("Not connected to a transcription server: it stays queued.")
-        uplink.service.request_finish(recording_id)
+        """Upload what is left of a recording from before, then finish it (once connected)."""
+        with self._lock:
+            self._finish_wanted.add(recording_id)
+            uplink = self._uplink
+        if uplink is not None:
+            uplink.service.request_finish(recording_id)
 
     def transcript_text(self, recording_id: str) -> str:
         """The transcript so far: READY chunks in index order (the final one once done)."""
@@ -312,10 +327,12 @@ class AmbientCore:
             self._connection = event
         elif isinstance(event, TranscriptUpdated):
             self._transcripts[event.recording_id] = event
-        elif isinstance(event, SessionStateChanged) and event.state in FINISHED_SESSION:
-            uplink = self._uplink
-            if uplink is not None and event.recording_id:
-                uplink.service.request_finish(event.recording_id)
+        elif (
+            isinstance(event, SessionStateChanged)
+            and event.state in FINISHED_SESSION
+            and event.recording_id
+        ):
+            self.resume_uploads(event.recording_id)
         try:
             self._sink(event)
         except Exception:  # a broken consumer must not stop recording or uploading
