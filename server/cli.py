@@ -97,9 +97,9 @@ def run(args: argparse.Namespace) -> int:
         return 4
     app = create_app(config)
     server = make_server(app, access_log=args.access_log)
-    print(f"Serving the Heidi-compatible API at {base_url(sock)}", flush=True)
     if generated:
         print(f"API key (generated once, kept in {data_dir / API_KEY_FILE}): {api_key}", flush=True)
+    print(f"Serving the Heidi-compatible API at {base_url(sock)}", flush=True)
     try:
         server.run(sockets=[sock])
     finally:

@@ -31,9 +31,15 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
-    missing = [name for name in _REQUIRED if importlib.util.find_spec(name) is None]
-    if missing or importlib.util.find_spec("server") is None:
+    if not all(_installed(name) for name in (*_REQUIRED, "server")):
         raise RecorderError(INSTALL_HINT)
     from server.cli import run as run_server
 
