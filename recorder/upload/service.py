@@ -275,16 +275,19 @@ class UploadService:
         session_id: str | None = rec.session_id
         remote_id: str | None = rec.remote_recording_id
         if not session_id:
+            # Stored only once consent/language are set, so a failed PATCH is retried with a
+            # fresh session (at worst an empty session is left behind on the server).
             meta: Mapping[str, Any] = rec.meta or {}
-            session_id = client.create_session()
-            self._spool.set_recording_remote(rid, session_id=session_id)
+            new_session = client.create_session()
             consent = meta.get("consent_obtained")
             language = meta.get("language_code")
             client.update_session(
-                session_id,
+                new_session,
                 consent_obtained=consent if isinstance(consent, bool) else None,
                 language_code=language if isinstance(language, str) else None,
             )
+            self._spool.set_recording_remote(rid, session_id=new_session)
+            session_id = new_session
         if not remote_id:
             remote_id = client.start_segments(session_id)
             self._spool.set_recording_remote(rid, remote_recording_id=remote_id)
