@@ -21,7 +21,14 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from tests.packaging.support import REPO_ROOT, Build, bundle_env
+from tests.packaging.support import (
+    REPO_ROOT,
+    Build,
+    bundle_env,
+    running_app,
+    wait_for_window,
+    window_titles,
+)
 
 SAMPLE = REPO_ROOT / "samples" / "consult.ogg"
 SLICE_S = 70.0  # long enough for one 45-60 s cut plus a shorter last chunk
@@ -193,36 +200,11 @@ def test_every_bundled_library_finds_its_dependencies(package_build: Build) -> N
 @pytest.mark.skipif(shutil.which("xwininfo") is None, reason="needs x11-utils")
 def test_window_opens_on_a_real_x_server(package_build: Build, xvfb_display: str) -> None:
     """The xcb platform plugin and its libraries are in the bundle: the main window maps."""
-    app = subprocess.Popen(
-        [str(package_build.executable)],
-        cwd=package_build.bundle.parent,
-        env=bundle_env(QT_QPA_PLATFORM="xcb", DISPLAY=xvfb_display),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        tree = ""
-        while time.monotonic() < deadline and app.poll() is None:
-            tree = subprocess.run(
-                ["xwininfo", "-root", "-tree", "-display", xvfb_display],
-                capture_output=True,
-                text=True,
-            ).stdout
-            if '"Ambient Recorder' in tree:
-                break
-            time.sleep(0.2)
-        assert app.poll() is None, f"the app exited ({app.returncode}): {app.communicate()[1]}"
-        assert '"Ambient Recorder' in tree, tree
-    finally:
-        app.terminate()
-        try:
-            app.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+    env = bundle_env(QT_QPA_PLATFORM="xcb", DISPLAY=xvfb_display)
+    with running_app([str(package_build.executable)], env, package_build.bundle.parent) as app:
+        shown = wait_for_window(app, xvfb_display, "Ambient Recorder", limit_s=60)
+        assert app.poll() is None, f"the app exited ({app.returncode})"
+        assert shown, window_titles(xvfb_display)
 
 
 @pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs dpkg-deb")
