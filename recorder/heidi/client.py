@@ -45,6 +45,10 @@ from recorder.heidi.tls import make_ssl_context
 from recorder.heidi.urls import is_loopback_host, validate_base_url
 
 log = logging.getLogger(__name__)
+# httpx logs every request URL at INFO, /jwt's query (the clinician's email) included: keep it
+# to warnings unless the application configured that logger itself.
+if logging.getLogger("httpx").level == logging.NOTSET:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_MESSAGE_CHARS = 300

@@ -49,7 +49,6 @@ def next_step(
     chunks: Iterable[ChunkView],
     now: float,
     *,
-    finish_requested: bool = False,
     skip_rejected: bool = False,
 ) -> Step:
     """The one next thing to do for a recording (chunks go strictly in index order)."""
@@ -65,7 +64,9 @@ def next_step(
         if due is not None and due > now:
             return Step(Action.WAIT, chunk.index, due)
         return Step(Action.UPLOAD, chunk.index)
-    if state not in CAPTURE_ENDED and not finish_requested:
+    if state not in CAPTURE_ENDED:
+        # Still RECORDING (or left so by a crash or a full disk, its journal not yet recovered):
+        # finishing now could leave audio out of the transcript, even if a finish was requested.
         return Step(Action.IDLE)
     if any(c.state is ChunkState.REJECTED for c in ordered) and not skip_rejected:
         return Step(Action.BLOCKED)

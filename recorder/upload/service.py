@@ -28,7 +28,7 @@ from recorder.events import (
 from recorder.heidi.client import HeidiClient
 from recorder.heidi.errors import AuthError, ConfigError, HeidiError, RejectedError
 from recorder.heidi.retry import Backoff
-from recorder.spool import ChunkRow, RecordingRow, Spool
+from recorder.spool import ChunkRow, NotFoundError, RecordingRow, Spool
 from recorder.states import ChunkState, RecordingState
 from recorder.transcript import TranscriptPoller
 from recorder.upload.plan import Action, Step, next_step
@@ -71,13 +71,13 @@ class UploadService:
         self._woken = False
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self._finish_requested: set[str] = set()
         self._skip_rejected: set[str] = set()
         self._remote_retry: dict[str, tuple[int, float]] = {}  # rid -> (failures, next time)
         self._pollers: dict[str, TranscriptPoller] = {}
         self._online: bool | None = None
         self._last_error: str | None = None
         self._last_purge = 0.0
+        self._last_problem: str | None = None
 
     # ---- public API ------------------------------------------------------------------------
 
@@ -120,12 +120,13 @@ class UploadService:
     def request_finish(self, recording_id: str, *, skip_rejected: bool = False) -> None:
         """Capture ended: once every chunk is uploaded, call :finish and fetch the final transcript.
 
-        With `skip_rejected`, rejected chunks no longer hold the finish back (the user accepted
-        the gap; their audio is still kept).
+        Every recording whose capture has ended (RECORDED or INTERRUPTED) is finished anyway;
+        this wakes the queue now. One still RECORDING is never finished (a crash or full disk
+        leaves it so until its journal is recovered). With `skip_rejected`, rejected chunks no
+        longer hold the finish back (the user accepted the gap; their audio is still kept).
         """
-        with self._cond:
-            self._finish_requested.add(recording_id)
-            if skip_rejected:
+        if skip_rejected:
+            with self._cond:
                 self._skip_rejected.add(recording_id)
         self.wake()
 
@@ -176,8 +177,13 @@ class UploadService:
                 wait_until = self._work_once()
             except Exception as error:  # a spool or programming error: report, back off, go on
                 log.exception("upload queue step failed")
-                self._emit(ErrorOccurred(message=f"Upload queue problem: {error}", where="upload"))
+                message = f"Upload queue problem: {error}"
+                if message != self._last_problem:
+                    self._last_problem = message
+                    self._emit(ErrorOccurred(message=message, where="upload"))
                 wait_until = self._clock() + 5.0
+            else:
+                self._last_problem = None
             self._maybe_purge()
             self._sleep_until(wait_until)
         log.info("upload queue stopped")
@@ -218,7 +224,6 @@ class UploadService:
                     rec.state,
                     chunks,
                     self._clock(),
-                    finish_requested=rid in self._finish_requested,
                     skip_rejected=rid in self._skip_rejected,
                 )
             if step.action is Action.IDLE:
@@ -303,7 +308,7 @@ class UploadService:
         try:
             audio = self._spool.read_chunk_audio(rid, index)
             client.transcribe_segment(session_id, remote_id, index, audio)
-        except (RejectedError, DecryptionError) as error:
+        except (RejectedError, DecryptionError, NotFoundError) as error:
             reason = str(error)
             self._spool.set_chunk_state(
                 rid, index, ChunkState.REJECTED, attempts=attempts, error=reason
@@ -357,7 +362,6 @@ class UploadService:
         self._set_recording_state(rid, RecordingState.DONE)
         self._pollers.pop(rid, None)
         with self._cond:
-            self._finish_requested.discard(rid)
             self._skip_rejected.discard(rid)
 
     def _finish_empty(self, rec: RecordingRow) -> None:

@@ -72,8 +72,11 @@ def test_live_updates_while_recording_then_final(
         pairs = itertools.pairwise(live)
         assert all((a.chunks, a.transcript) != (b.chunks, b.transcript) for a, b in pairs)
 
+        svc.request_finish(rid)  # too early: capture has not ended, so nothing is finished
+        assert not svc.wait_until_done(rid, 1.0)
+        assert spool.recording(rid).state is RecordingState.RECORDING
         writer.close(RecordingState.RECORDED)
-        svc.request_finish(rid)
+        svc.wake()
         assert svc.wait_until_done(rid, 120)
     finally:
         svc.stop()

@@ -255,3 +255,26 @@ def test_wrong_key_keeps_chunks_queued_and_says_so(
     assert events.of(ConnectionChanged)[-1].exit_code == 3
     assert spool.recording(rid).state is RecordingState.RECORDED
     assert not events.of(TranscriptUpdated)
+
+
+def test_a_missing_chunk_file_is_reported_and_does_not_block_the_rest(
+    spool: Spool, local_server: LocalServerProcess
+) -> None:
+    rid = record_consult(spool, 16, chunk_s=8)
+    spool.chunk_path(rid, 0).unlink()  # e.g. removed by hand or by a cleaner
+    events = Events()
+    svc = service(spool, local_server.base_url, local_server.api_key, events)
+    svc.start()
+    try:
+        assert wait_for(
+            lambda: (
+                [c.state for c in spool.chunks(rid)][:2]
+                == [ChunkState.REJECTED, ChunkState.UPLOADED]
+            ),
+            timeout=30,
+        )
+        assert not svc.wait_until_done(rid, 1.0)  # the gap is not finished over silently
+    finally:
+        svc.stop()
+    assert "missing" in (spool.chunk(rid, 0).error or "")
+    assert any("Chunk 0" in e.message for e in events.of(ErrorOccurred))
