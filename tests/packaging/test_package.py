@@ -133,6 +133,9 @@ def test_bundle_carries_portaudio_and_libsndfile(package_build: Build) -> None:
     sndfile = list(root.glob("_soundfile_data/libsndfile*"))
     assert portaudio, "PortAudio is not in the bundle"
     assert sndfile, "libsndfile is not in the bundle"
+    # the icons the installers take from the bundle (.deb: svg/png; Inno Setup: ico)
+    for ext in ("svg", "png", "ico"):
+        assert (root / "icons" / f"ambient-recorder.{ext}").stat().st_size > 100
 
 
 @pytest.mark.skipif(not IS_LINUX, reason="PulseAudio virtual microphone is Linux-only")
