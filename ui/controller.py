@@ -7,6 +7,7 @@ listing queries PortAudio) runs off the GUI thread via `run_in_background`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -16,7 +17,13 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
 from recorder.audio import MicrophoneSpec
-from recorder.events import ConnectionChanged, ElapsedChanged, SessionStateChanged
+from recorder.events import (
+    ChunkRecorded,
+    ChunkStateChanged,
+    ConnectionChanged,
+    ElapsedChanged,
+    SessionStateChanged,
+)
 from recorder.settings import get_api_key, keyring_problem
 from recorder.states import ChunkState, SessionState
 from ui.bridge import EventBridge
@@ -53,6 +60,7 @@ class Controller(QObject):
         self.state = SessionState.IDLE
         self.recording_id: str | None = None
         self.waiting_uploads = 0
+        self.connection: ConnectionChanged | None = None
         self.recovery_dialog: RecoveryDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._starting = False
@@ -104,6 +112,8 @@ class Controller(QObject):
         self.window.chunk_model.apply(event)
         if self.window.transcript_model.apply(event):
             self.window.transcript.refresh()
+        if isinstance(event, ChunkRecorded | ChunkStateChanged):
+            self._show_connection()
 
     def _on_session(self, event: SessionStateChanged) -> None:
         w = self.window
@@ -139,6 +149,17 @@ class Controller(QObject):
 
     def _on_connection(self, event: ConnectionChanged) -> None:
         self.waiting_uploads = event.waiting_chunks
+        self.connection = event
+        self._show_connection()
+
+    def _show_connection(self) -> None:
+        """The connection line, counting chunks recorded since the core last reported."""
+        if self.connection is None:
+            return
+        waiting = self.pending_uploads()
+        event = self.connection
+        if waiting != event.waiting_chunks:
+            event = dataclasses.replace(event, waiting_chunks=waiting)
         self.window.status.show_connection(event, self.core.settings.region)
         self._update_tray()
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from recorder.audio import FileSpec
 from recorder.core import AmbientCore
 from recorder.events import Event
 from recorder.settings import Settings
-from recorder.states import ServerStatus
+from recorder.states import ServerStatus, SessionState
 from ui.bridge import EventBridge
 from ui.controller import Controller
 from ui.main_window import MainWindow
@@ -82,12 +84,19 @@ class App:
         except Exception as error:
             raise AssertionError(f"{error}\n{self.summary()}") from None
 
+    def start_recording(self, qtbot: QtBot) -> None:
+        """Tick consent and press Record, as the clinician does; wait until recording."""
+        qtbot.mouseClick(self.window.session.consent, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(self.window.controls.main_button, Qt.MouseButton.LeftButton)
+        self.wait(qtbot, lambda: self.controller.state is SessionState.RECORDING, 15)
+
     def all_ready(self) -> bool:
         rows = self.window.chunk_model.rows()
         return bool(rows) and all(row.server is ServerStatus.READY for row in rows)
 
 
-def make_app(
+@contextmanager
+def running_app(
     qtbot: QtBot, data_dir: Path, settings: Settings, source: FileSpec | None
 ) -> Iterator[App]:
     """Start the app on `data_dir`; shut the core down afterwards."""

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from recorder.audio import FileSpec
 from recorder.events import ChunkRecorded, TranscriptUpdated
 from recorder.states import ServerStatus, SessionState
-from tests.ui.harness import App, consult_slice, heidi_settings, make_app
+from tests.ui.harness import App, consult_slice, heidi_settings, running_app
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,8 @@ def app(
 ) -> Iterator[App]:
     monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)  # type: ignore[attr-defined]
     settings = heidi_settings(local_server.base_url)  # type: ignore[attr-defined]
-    yield from make_app(qtbot, tmp_path / "data", settings, FileSpec(consult_100s, speed=8))
+    with running_app(qtbot, tmp_path / "data", settings, FileSpec(consult_100s, speed=8)) as app:
+        yield app
 
 
 def test_consult_records_uploads_and_transcribes(qtbot: QtBot, app: App) -> None:

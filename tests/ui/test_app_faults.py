@@ -1,0 +1,137 @@
+"""The desktop app through faults, against the real core and real local servers:
+a rejected chunk and its Retry action, the crash-recovery prompt, and a server outage.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from recorder.audio import FileSpec
+from recorder.states import ChunkState, SessionState
+from tests.ui.harness import consult_slice, heidi_settings, running_app
+from ui.models import COL_LOCAL, RETRYABLE_ROLE
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def consult_50s(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return consult_slice(tmp_path_factory.mktemp("audio") / "consult-50s.wav", 50.0)
+
+
+@pytest.fixture(scope="module")
+def consult_100s(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return consult_slice(tmp_path_factory.mktemp("audio") / "consult-100s.wav", 100.0)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_rejected_chunk_is_retried_from_the_chunk_list(
+    qtbot: QtBot,
+    tmp_path: Path,
+    make_local_server: Callable[..., Any],
+    consult_50s: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = make_local_server(max_upload_mb=0.001)  # every chunk is "too large": 413
+    monkeypatch.setenv("HEIDI_API_KEY", server.api_key)
+    settings = heidi_settings(server.base_url)
+    with running_app(qtbot, tmp_path / "data", settings, FileSpec(consult_50s, speed=0)) as app:
+        w = app.window
+        app.wait(qtbot, lambda: w.status.connection.text().startswith("Connected"), 30)
+        app.start_recording(qtbot)
+        app.wait(qtbot, lambda: app.controller.state is SessionState.DONE, 60)
+        model = w.chunk_model
+        app.wait(qtbot, lambda: any(r.local is ChunkState.REJECTED for r in model.rows()), 60)
+        assert model.index(0, COL_LOCAL).data() == "rejected"
+        assert model.rows()[0].error, "a rejected chunk says why"
+        assert model.index(0, 0).data(RETRYABLE_ROLE)
+        assert w.transcript.model.text().startswith("[chunk 1 — upload rejected; audio kept]")
+        assert not w.chunks.retry_button.isEnabled()  # nothing selected yet
+        w.chunks.table.selectRow(0)
+        assert w.chunks.retry_button.isEnabled()
+
+        server.max_upload_mb = None  # the practice fixes the limit; the audio was kept
+        server.restart()
+        w.chunks.retry_button.click()
+        app.wait(qtbot, app.all_ready, 120)
+        assert model.rows()[0].local is ChunkState.UPLOADED
+        assert "[chunk" not in w.transcript.model.text()
+
+
+def test_unfinished_recording_is_offered_and_uploaded_at_start(
+    qtbot: QtBot,
+    tmp_path: Path,
+    local_server: Any,
+    consult_50s: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)
+    data = tmp_path / "data"
+    offline = heidi_settings(f"http://127.0.0.1:{closed_port()}/api/v2/ml-scribe/open-api")
+    with running_app(qtbot, data, offline, FileSpec(consult_50s, speed=0)) as first:
+        first.start_recording(qtbot)
+        first.wait(qtbot, lambda: first.controller.state is SessionState.DONE, 60)
+        first.wait(qtbot, lambda: first.window.status.connection.text().startswith("Offline"), 60)
+        assert "waiting to upload" in first.window.status.connection.text()
+        assert first.controller.busy_reason().endswith("still waiting to upload")
+        recording_id = first.window.chunk_model.recording_id
+
+    settings = heidi_settings(local_server.base_url)
+    with running_app(qtbot, data, settings, None) as second:
+        second.wait(qtbot, lambda: second.controller.recovery_dialog is not None, 30)
+        dialog = second.controller.recovery_dialog
+        assert dialog is not None and dialog.isVisible()
+        assert dialog.list.count() == 1
+        assert re.search(r"— 0 of [12] chunks uploaded \(", dialog.list.item(0).text())
+        dialog.upload_button.click()
+        assert second.window.chunk_model.recording_id == recording_id
+        second.wait(qtbot, second.all_ready, 120)
+        assert second.window.transcript.model.text().strip()
+
+
+def test_status_bar_tells_the_truth_through_a_server_outage(
+    qtbot: QtBot,
+    tmp_path: Path,
+    local_server: Any,
+    consult_100s: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)
+    settings = heidi_settings(local_server.base_url)
+    source = FileSpec(consult_100s, speed=8)
+    try:
+        with running_app(qtbot, tmp_path / "data", settings, source) as app:
+            status = app.window.status.connection
+            app.wait(qtbot, lambda: status.text().startswith("Connected"), 30)
+            app.start_recording(qtbot)
+            local_server.stop()
+            app.wait(qtbot, lambda: app.controller.state is SessionState.DONE, 60)
+            rows = app.window.chunk_model.rows()
+            assert len(rows) >= 2 and all(r.local is not ChunkState.UPLOADED for r in rows[1:])
+
+            def offline_with_all_waiting() -> bool:
+                waiting = sum(r.local is not ChunkState.UPLOADED for r in rows)
+                return status.text().startswith(f"Offline — {waiting} chunks waiting to upload")
+
+            app.wait(qtbot, offline_with_all_waiting, 60)
+            assert app.window.status.last_error(), "the reason is shown in plain words"
+            local_server.start()
+            app.wait(qtbot, app.all_ready, 150)
+            assert status.text().startswith("Connected to Heidi")
+    finally:
+        if not local_server.running:
+            local_server.start()
