@@ -151,8 +151,10 @@ class TranscriptPoller:
         force: bool = False,
     ) -> TranscriptUpdated | None:
         with self._lock:
-            self._record_statuses(chunks)
             previous = self._latest
+            if previous is not None and previous.final and not final:
+                return None  # a slow live poll answering after the final one changes nothing
+            self._record_statuses(chunks)
             if (
                 not force
                 and previous is not None

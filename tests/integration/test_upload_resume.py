@@ -160,3 +160,39 @@ def test_kill_9_mid_upload_then_resume_completes_without_duplicates(
     )
     assert again.returncode == 0
     assert "nothing to resume" in again.stderr
+
+
+def test_resume_with_the_server_unreachable_keeps_everything_queued(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with Spool.open(data_dir) as spool:
+        rid = record_consult(spool, 9, chunk_s=8)
+    env = {
+        **os.environ,
+        "HEIDI_API_KEY": "k",
+        "HEIDI_EMAIL": EMAIL,
+        "HEIDI_USER_ID": USER_ID,
+        "AMBIENT_RECORDER_OFFLINE_GRACE_S": "1",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "recorder",
+            "resume",
+            "--data-dir",
+            str(data_dir),
+            "--server",
+            "http://127.0.0.1:9/api",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 4, done.stderr[-2000:]
+    assert "resume" in done.stderr  # tells the user what to do later
+    with Spool.open(data_dir) as spool:
+        assert spool.recording(rid).state is RecordingState.RECORDED
+        assert all(c.state is not ChunkState.UPLOADED for c in spool.chunks(rid))
+        assert spool.read_chunk_audio(rid, 0)
