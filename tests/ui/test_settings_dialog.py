@@ -1,0 +1,127 @@
+"""Settings dialog: validation with clear messages, and persistence through the real core.
+
+The "key goes to the keyring" test installs tests/ui/file_keyring.FileKeyring,
+a real keyring backend stored in a tmp file (this headless machine has no OS
+keyring); the app's code uses the ordinary keyring API against it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring
+import pytest
+from pytestqt.qtbot import QtBot
+
+from recorder.settings import ENV_API_KEY, Settings, load_settings, settings_path
+from tests.ui.file_keyring import FileKeyring
+from tests.ui.harness import heidi_settings, running_app
+from ui.settings_dialog import SettingsDialog, key_hint
+
+
+@pytest.fixture
+def file_keyring(tmp_path: Path) -> Iterator[FileKeyring]:
+    previous = keyring.get_keyring()
+    backend = FileKeyring(tmp_path / "keyring.json")
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+def dialog_for(qtbot: QtBot, settings: Settings, key: str | None = None) -> SettingsDialog:
+    dialog = SettingsDialog(settings, key)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("base_url", "ftp://heidi.example", "must start with https://"),
+        ("base_url", "http://heidi.example/api", "plain http is only allowed"),
+        ("proxy", "proxy.example:3128", "proxy address must look like"),
+        ("ca_bundle", "/nonexistent/ca.pem", "CA bundle file does not exist"),
+    ],
+)
+def test_bad_values_keep_the_dialog_open_and_say_why(
+    qtbot: QtBot, field: str, value: str, message: str
+) -> None:
+    dialog = dialog_for(qtbot, Settings())
+    getattr(dialog, field).setText(value)
+    dialog.save_button.click()
+    assert dialog.isVisible() and dialog.chosen() is None
+    assert message in dialog.error.text()
+
+
+def test_chunk_bounds_and_heidi_account_checks(qtbot: QtBot) -> None:
+    dialog = dialog_for(qtbot, Settings())
+    assert (dialog.chunk_min.minimum(), dialog.chunk_max.maximum()) == (45.0, 60.0)
+    dialog.chunk_min.setValue(58)
+    dialog.chunk_max.setValue(50)
+    dialog.save_button.click()
+    assert "chunk_min_s must not be larger" in dialog.error.text()
+    dialog.chunk_max.setValue(60)
+    dialog.base_url.setText("https://heidi.example/api/v2/ml-scribe/open-api")
+    dialog.save_button.click()
+    assert "email" in dialog.error.text()
+    dialog.email.setText("dr@practice.example")
+    dialog.save_button.click()
+    assert "user id" in dialog.error.text()
+    dialog.user_id.setText("dr-1")
+    dialog.save_button.click()
+    assert "API key" in dialog.error.text()
+    dialog.new_key.setText("  sk-new-key-9876  ")
+    dialog.save_button.click()
+    chosen = dialog.chosen()
+    assert not dialog.isVisible() and chosen is not None
+    assert chosen.chunk_min_s == 58 and chosen.email == "dr@practice.example"
+    assert dialog.new_api_key() == "sk-new-key-9876"
+
+
+def test_stored_key_is_never_shown_in_full(qtbot: QtBot) -> None:
+    key = "heidi-secret-key-ABCD"
+    dialog = dialog_for(qtbot, heidi_settings("https://h.example"), key)
+    assert dialog.key_label.text() == "•••• ABCD"
+    assert key not in dialog.key_label.text() and dialog.new_key.text() == ""
+    assert dialog.new_key.echoMode() == dialog.new_key.EchoMode.Password
+    assert key_hint(None) == "No API key stored" and key_hint("short") == "•••• (short key)"
+
+
+def test_saved_through_the_core_key_in_keyring_then_connects(
+    qtbot: QtBot,
+    tmp_path: Path,
+    local_server: Any,
+    file_keyring: FileKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(ENV_API_KEY, raising=False)
+    start = heidi_settings(local_server.base_url)  # no key stored yet: cannot sign in
+    with running_app(qtbot, tmp_path / "data", start, None) as app:
+        w = app.window
+        app.wait(qtbot, lambda: w.status.connection.text().startswith("Offline"), 30)
+        app.controller.open_settings()
+        dialog = app.controller.settings_dialog
+        assert dialog is not None and dialog.key_label.text() == "No API key stored"
+        dialog.new_key.setText(local_server.api_key)
+        dialog.retention.setValue(48)
+        dialog.require_consent.setChecked(False)
+        dialog.region.setCurrentText("AU")
+        dialog.save_button.click()
+        app.wait(qtbot, lambda: w.status.currentMessage() == "Settings saved.", 15)
+        saved = json.loads(settings_path().read_text())
+        assert saved["retention_hours"] == 48 and saved["require_consent"] is False
+        assert local_server.api_key not in json.dumps(saved), "the key never goes to the file"
+        assert file_keyring.get_password("AmbientRecorder", "heidi-api-key") == local_server.api_key
+        assert load_settings().region == "AU"
+        app.wait(qtbot, lambda: w.status.connection.text().startswith("Connected to Heidi AU"), 30)
+        assert w.controls.main_button.isEnabled(), "consent no longer required by the practice"
+        app.controller.open_settings()
+        again = app.controller.settings_dialog
+        assert again is not None and again.key_label.text() == f"•••• {local_server.api_key[-4:]}"
+        again.reject()
