@@ -97,7 +97,11 @@ class App:
 
 @contextmanager
 def running_app(
-    qtbot: QtBot, data_dir: Path, settings: Settings, source: FileSpec | None
+    qtbot: QtBot,
+    data_dir: Path,
+    settings: Settings,
+    source: FileSpec | None,
+    use_tray: bool = False,
 ) -> Iterator[App]:
     """Start the app on `data_dir`; shut the core down afterwards."""
     bridge = EventBridge()
@@ -111,7 +115,13 @@ def running_app(
         return app.answers.pop(0) if app.answers else False
 
     app.controller = Controller(
-        core, bridge, window, source, confirm, use_tray=False, quit_app=lambda: app.quits.append(1)
+        core,
+        bridge,
+        window,
+        source,
+        confirm,
+        use_tray=use_tray,
+        quit_app=lambda: app.quits.append(1),
     )
     bridge.any_event.connect(app.events.append)
     window.show()

@@ -1,0 +1,107 @@
+"""Closing while recording never throws audio away; export writes the transcript as shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from recorder.audio import FileSpec
+from recorder.events import RecordingStateChanged
+from recorder.states import RecordingState, SessionState
+from tests.ui.harness import consult_slice, heidi_settings, running_app
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def consult_20s(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return consult_slice(tmp_path_factory.mktemp("audio") / "consult-20s.wav", 20.0)
+
+
+@pytest.fixture
+def heidi(local_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)
+    return heidi_settings(local_server.base_url)
+
+
+def test_without_a_tray_closing_asks_and_keeps_the_audio(
+    qtbot: QtBot, tmp_path: Path, heidi: Any, consult_20s: Path
+) -> None:
+    with running_app(qtbot, tmp_path / "data", heidi, FileSpec(consult_20s, speed=1)) as app:
+        app.start_recording(qtbot)
+        app.answers.append(False)
+        assert not app.window.close()
+        assert app.window.isVisible() and app.controller.state is SessionState.RECORDING
+        assert app.questions and app.questions[0].startswith("A consult is being recorded")
+        assert "stays safely on this computer" in app.questions[0]
+        app.answers.append(True)
+        assert app.window.close()
+        assert app.quits == [1]
+
+        def flushed() -> bool:  # quitting stopped capture and committed what was recorded
+            return any(
+                isinstance(e, RecordingStateChanged) and e.state is RecordingState.RECORDED
+                for e in app.events
+            )
+
+        app.wait(qtbot, flushed, 30)
+
+
+def test_with_a_tray_closing_hides_and_recording_goes_on(
+    qtbot: QtBot, tmp_path: Path, heidi: Any, consult_20s: Path
+) -> None:
+    source = FileSpec(consult_20s, speed=1)
+    with running_app(qtbot, tmp_path / "data", heidi, source, use_tray=True) as app:
+        app.start_recording(qtbot)
+        assert not app.window.close()
+        assert not app.window.isVisible(), "hidden to the tray"
+        assert app.questions == [] and app.quits == []
+        assert app.controller.state is SessionState.RECORDING
+        tray = app.controller.guard.tray
+        assert tray is not None and "Recording" in tray.icon.toolTip()
+        app.controller.guard.show_window()
+        assert app.window.isVisible()
+        app.window.controls.stop_action.trigger()
+        app.wait(qtbot, lambda: app.controller.state is SessionState.DONE, 30)
+
+
+def test_idle_close_shuts_down_without_asking(qtbot: QtBot, tmp_path: Path, heidi: Any) -> None:
+    with running_app(qtbot, tmp_path / "data", heidi, None) as app:
+        app.wait(qtbot, lambda: app.window.status.connection.text().startswith("Connected"), 30)
+        assert app.window.close()
+        assert app.questions == [] and app.quits == [1]
+
+
+def test_export_writes_the_transcript_with_gap_markers(
+    qtbot: QtBot, tmp_path: Path, heidi: Any
+) -> None:
+    from recorder.events import (
+        ChunkRecorded,
+        SessionStateChanged,
+        TranscriptChunk,
+        TranscriptUpdated,
+    )
+    from recorder.states import ServerStatus
+
+    with running_app(qtbot, tmp_path / "data", heidi, None) as app:
+        rid = "exported"
+        chunk = TranscriptChunk(0, f"{rid}-0", ServerStatus.READY, "Hello there.", 50, "LIVE")
+        for event in (
+            SessionStateChanged(SessionState.RECORDING, rid),
+            ChunkRecorded(rid, 0, 50, 1),
+            ChunkRecorded(rid, 1, 50, 1),
+            TranscriptUpdated(rid, "s", (chunk,), "Hello there."),
+        ):
+            app.bridge.emit_event(event)
+        app.wait(qtbot, lambda: "Hello there." in app.window.transcript.text.toPlainText(), 5)
+        target = tmp_path / "out.txt"
+        app.controller.export_transcript(str(target))
+        app.wait(qtbot, target.exists, 10)
+        assert target.read_text(encoding="utf-8") == (
+            "Hello there.\n\n[chunk 2 — waiting to upload]\n"
+        )
+        app.controller.export_transcript(str(tmp_path / "missing-dir" / "out.txt"))
+        app.wait(qtbot, lambda: "No such file" in app.window.status.last_error(), 10)
