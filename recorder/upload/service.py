@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 
 IDLE_WAIT_S = 30.0  # re-scan the spool at least this often even without a wake()
 PURGE_EVERY_S = 600.0
+MAX_SESSION_RESTARTS = 3  # per recording and process: a server that keeps losing it is refused
+
+
+class _SessionGone(Exception):
+    """Internal: the server confirmed (404) that it lost the recording's session."""
 
 
 class UploadService:
@@ -78,6 +83,7 @@ class UploadService:
         self._last_error: str | None = None
         self._last_purge = 0.0
         self._last_problem: str | None = None
+        self._restarts: dict[str, int] = {}
 
     # ---- public API ------------------------------------------------------------------------
 
@@ -256,14 +262,24 @@ class UploadService:
                 self._upload(client, rid, session_id, remote_id, chunk)
             elif step.action is Action.FINISH:
                 duration = sum(float(c.duration_s) for c in chunks)
-                client.update_session(session_id, duration_s=duration)
-                client.finish_segments(session_id, remote_id)
+                try:
+                    client.update_session(session_id, duration_s=duration)
+                    client.finish_segments(session_id, remote_id)
+                except RejectedError as error:
+                    if error.status == 404 and self._session_gone(client, rid, session_id):
+                        raise _SessionGone from error
+                    raise
                 self._set_recording_state(rid, RecordingState.FINISHED)
                 self._fetch_final(client, rid, session_id, remote_id)
             elif step.action is Action.FINAL:
                 self._fetch_final(client, rid, session_id, remote_id)
             self._remote_retry.pop(rid, None)
             self._connection_ok()
+        except _SessionGone:
+            try:
+                self._restart_remote(self._get_client(), rec)
+            except HeidiError as error:
+                self._recording_level_failure(rid, step, error)
         except HeidiError as error:
             self._recording_level_failure(rid, step, error)
 
@@ -282,21 +298,60 @@ class UploadService:
         if not session_id:
             # Stored only once consent/language are set, so a failed PATCH is retried with a
             # fresh session (at worst an empty session is left behind on the server).
-            meta: Mapping[str, Any] = rec.meta or {}
-            new_session = client.create_session()
-            consent = meta.get("consent_obtained")
-            language = meta.get("language_code")
-            client.update_session(
-                new_session,
-                consent_obtained=consent if isinstance(consent, bool) else None,
-                language_code=language if isinstance(language, str) else None,
-            )
-            self._spool.set_recording_remote(rid, session_id=new_session)
-            session_id = new_session
+            session_id = self._new_session(client, rec)
+            self._spool.set_recording_remote(rid, session_id=session_id)
         if not remote_id:
             remote_id = client.start_segments(session_id)
             self._spool.set_recording_remote(rid, remote_recording_id=remote_id)
         return session_id, remote_id
+
+    @staticmethod
+    def _new_session(client: HeidiClient, rec: RecordingRow) -> str:
+        """A new Heidi session with the recording's consent and language set."""
+        meta: Mapping[str, Any] = rec.meta or {}
+        session_id = client.create_session()
+        consent = meta.get("consent_obtained")
+        language = meta.get("language_code")
+        client.update_session(
+            session_id,
+            consent_obtained=consent if isinstance(consent, bool) else None,
+            language_code=language if isinstance(language, str) else None,
+        )
+        return session_id
+
+    def _session_gone(self, client: HeidiClient, rid: str, session_id: str) -> bool:
+        """True when the server confirms it no longer knows the session (404 on reading it)."""
+        if self._restarts.get(rid, 0) >= MAX_SESSION_RESTARTS:
+            return False
+        try:
+            client.get_session(session_id)
+        except RejectedError as error:
+            return error.status == 404
+        except HeidiError:
+            return False
+        return False
+
+    def _restart_remote(self, client: HeidiClient, rec: RecordingRow) -> None:
+        """The server lost the session (reset, or another server now): send it all again."""
+        rid = rec.recording_id
+        self._stop_poller(rid)
+        session_id = self._new_session(client, rec)
+        remote_id = client.start_segments(session_id)
+        self._spool.set_recording_remote(rid, session_id=session_id, remote_recording_id=remote_id)
+        self._restarts[rid] = self._restarts.get(rid, 0) + 1
+        for chunk in self._spool.chunks(rid):
+            if chunk.state in (ChunkState.UPLOADED, ChunkState.UPLOADING):
+                self._spool.set_chunk_state(rid, chunk.index, ChunkState.QUEUED)
+                self._emit(ChunkStateChanged(rid, chunk.index, ChunkState.QUEUED))
+        log.warning("server lost the session of a recording; re-uploading it to a new session")
+        self._emit(
+            ErrorOccurred(
+                message="The server no longer knows this recording's session (it was reset, or "
+                "the server changed): all its audio is being sent again to a new session.",
+                where="upload",
+                extra={"recording_id": rid},
+            )
+        )
 
     def _upload(
         self, client: HeidiClient, rid: str, session_id: str, remote_id: str, chunk: ChunkRow
@@ -309,6 +364,12 @@ class UploadService:
             audio = self._spool.read_chunk_audio(rid, index)
             client.transcribe_segment(session_id, remote_id, index, audio)
         except (RejectedError, DecryptionError, NotFoundError) as error:
+            if (
+                isinstance(error, RejectedError)
+                and error.status == 404
+                and self._session_gone(client, rid, session_id)
+            ):
+                raise _SessionGone from error
             reason = str(error)
             self._spool.set_chunk_state(
                 rid, index, ChunkState.REJECTED, attempts=attempts, error=reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.integration.heidi_helpers import (
     REPO,
     Events,
     client_factory,
+    consult_pcm,
     record_consult,
     repeated_ngrams,
     wait_for,
@@ -278,3 +280,41 @@ def test_a_missing_chunk_file_is_reported_and_does_not_block_the_rest(
         svc.stop()
     assert "missing" in (spool.chunk(rid, 0).error or "")
     assert any("Chunk 0" in e.message for e in events.of(ErrorOccurred))
+
+
+def test_server_that_lost_the_session_gets_the_whole_recording_again(
+    spool: Spool, make_local_server: Callable[..., LocalServerProcess]
+) -> None:
+    server = make_local_server()
+    pcm, rate = consult_pcm()
+    rec = spool.create_recording(sample_rate=rate, chunk_min_s=6, chunk_max_s=8)
+    rid = rec.recording_id
+    writer = spool.writer(rid)
+    events = Events()
+    svc = service(spool, server.base_url, server.api_key, events)
+    svc.start()
+    try:
+        writer.write(pcm[: 16 * rate])
+        svc.wake()
+        assert wait_for(
+            lambda: sum(c.state is ChunkState.UPLOADED for c in spool.chunks(rid)) >= 2, 30
+        )
+        first_session = spool.recording(rid).session_id
+        server.stop()
+        shutil.rmtree(server.data_dir)  # the server's data is gone (reset, or a new machine)
+        server.start()
+        writer.write(pcm[16 * rate : 24 * rate])
+        writer.close(RecordingState.RECORDED)
+        svc.wake()
+        assert svc.wait_until_done(rid, 120)
+    finally:
+        svc.stop()
+    rec = spool.recording(rid)
+    assert rec.session_id and rec.session_id != first_session
+    count = len(spool.chunks(rid))
+    assert all(c.state is ChunkState.UPLOADED for c in spool.chunks(rid))
+    assert any("sent again" in e.message for e in events.of(ErrorOccurred))
+    final = events.final(rid)
+    assert [c.index for c in final.chunks] == list(range(count))
+    assert {"morning", "cough"} <= set(words(final.transcript))
+    assert repeated_ngrams(final.transcript) == []
