@@ -44,8 +44,11 @@ def git_head() -> str:
     ).stdout.strip()  # fmt: skip
 
 
-def build_package(out: Path, *, deb: bool = True) -> Build:
-    """Run `scripts/package.sh` into `out` (dist/ and build/ inside it) and describe the result."""
+def build_package(out: Path, *, deb: bool = True, with_server: bool = False) -> Build:
+    """Run `scripts/package.sh` into `out` (dist/ and build/ inside it) and describe the result.
+
+    `with_server` builds the offline variant (local transcription server inside).
+    """
     env = {
         **os.environ,
         "DISTPATH": str(out / "dist"),
@@ -57,7 +60,12 @@ def build_package(out: Path, *, deb: bool = True) -> Build:
     started = time.time()
     head_before = git_head()
     done = subprocess.run(
-        ["bash", "scripts/package.sh", *([] if deb else ["--no-deb"])],
+        [
+            "bash",
+            "scripts/package.sh",
+            *([] if deb else ["--no-deb"]),
+            *(["--with-server"] if with_server else []),
+        ],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -67,8 +75,9 @@ def build_package(out: Path, *, deb: bool = True) -> Build:
     )
     log = done.stdout + done.stderr
     assert done.returncode == 0, f"scripts/package.sh failed:\n{log[-4000:]}"
-    bundle = out / "dist" / "ambient-recorder"
-    debs = sorted((out / "dist").glob("ambient-recorder_*.deb"))
+    name = "ambient-recorder-offline" if with_server else "ambient-recorder"
+    bundle = out / "dist" / name
+    debs = sorted((out / "dist").glob(f"{name}_*.deb"))
     return Build(
         bundle=bundle,
         executable=bundle / ("ambient-recorder.exe" if os.name == "nt" else "ambient-recorder"),
