@@ -236,13 +236,16 @@ def test_client_file_names_are_never_used(
     assert names and all(len(n) == len("0" * 32 + ".audio") and n.endswith(".audio") for n in names)
 
 
-# --- size limits: a server of its own with a 1 MB limit ------------------------------------
+# --- limits: a server of its own with a 1 MB upload limit, a 0.2 s transcript wait ----------
 
 
 @pytest.fixture(scope="module")
 def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServerProcess]:
     server = LocalServerProcess(
-        data_dir=tmp_path_factory.mktemp("small") / "data", max_upload_mb=1.0
+        data_dir=tmp_path_factory.mktemp("small") / "data",
+        max_upload_mb=1.0,
+        transcript_wait_s=0.2,
+        workers=2,
     )
     server.start()
     yield server
@@ -326,4 +329,20 @@ def test_uploads_within_the_limit_pass(
     recording_id = api.new_recording(session_id)
     assert len(short_chunks[0]) < 1024 * 1024
     assert api.send_chunk(session_id, recording_id, 0, short_chunks[0]).status_code == 200
+    api.client.close()
+
+
+def test_the_final_transcript_is_503_with_retry_after_while_chunks_are_pending(
+    small_server: LocalServerProcess, consult_chunks: list[bytes]
+) -> None:
+    api = api_for(small_server.base_url, small_server.api_key)
+    session_id = api.new_session()
+    recording_id = api.new_recording(session_id)
+    assert api.send_chunk(session_id, recording_id, 0, consult_chunks[0]).status_code == 200
+    early = api.client.get(f"/sessions/{session_id}/transcript")  # 45 s of audio: not in 0.2 s
+    assert_error(early, 503, "TranscriptNotReadyError")
+    assert early.headers["retry-after"] == "5"
+    api.wait_settled(session_id)
+    final = api.client.get(f"/sessions/{session_id}/transcript")
+    assert final.status_code == 200 and final.json()["transcript"]
     api.client.close()

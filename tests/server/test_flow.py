@@ -9,6 +9,7 @@ chunk is lost (a quarter of the words missing: WER >= 0.25 on its own) or duplic
 
 from __future__ import annotations
 
+from tests.fixtures.local_server import LocalServerProcess
 from tests.server.support import CONSULT_OGG, Api, normalise, reference_text, wer
 
 WER_BOUND = 0.25
@@ -138,3 +139,17 @@ def test_a_session_with_no_audio_has_an_empty_transcript(api: Api) -> None:
     }
     final = api.client.get(f"/sessions/{session_id}/transcript").json()
     assert final == {"session_id": session_id, "transcript": "", "language_code": "en"}
+
+
+def test_the_server_log_holds_no_transcript_text(
+    api: Api, local_server: LocalServerProcess, short_chunks: list[bytes]
+) -> None:
+    session_id = api.new_session()
+    recording_id = api.new_recording(session_id)
+    assert api.send_chunk(session_id, recording_id, 0, short_chunks[0]).status_code == 200
+    text = api.wait_settled(session_id)["transcript"]
+    words = {w for w in normalise(text).split() if len(w) > 4}
+    assert words  # "morning", "please", "brings", ...
+    log = local_server.log_path.read_text(encoding="utf-8", errors="replace").lower()
+    assert "READY" in local_server.log_path.read_text()  # the log does record the work
+    assert not {w for w in words if w in log}
