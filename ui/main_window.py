@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from ui.chunk_view import ChunkView
 from ui.device_picker import DevicePicker
@@ -25,6 +25,14 @@ ICON_PATH = Path(__file__).with_name("resources") / "app-icon.svg"
 def app_icon() -> QIcon:
     """The application icon (SVG, scales to any size)."""
     return QIcon(str(ICON_PATH))
+
+
+def _group(title: str, *widgets: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    for widget in widgets:
+        layout.addWidget(widget)
+    return box
 
 
 class MainWindow(QMainWindow):
@@ -49,8 +57,9 @@ class MainWindow(QMainWindow):
         left = QWidget()
         left.setMinimumWidth(320)
         left_layout = QVBoxLayout(left)
-        for widget in (self.controls, self.level, self.devices, self.session):
-            left_layout.addWidget(widget)
+        left_layout.addWidget(self.controls)
+        left_layout.addWidget(_group("Input", self.level, self.devices))
+        left_layout.addWidget(_group("Consult", self.session))
         left_layout.addStretch(1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.chunks)

@@ -277,7 +277,7 @@ class ChunkTableModel(QAbstractTableModel):
             return row.error if column == COL_LOCAL else None
         if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.DecorationRole):
             tone = self._tone(row, column)
-            if tone is None:
+            if tone is None or tone is Tone.NEUTRAL:
                 return None
             if role == Qt.ItemDataRole.DecorationRole:
                 return status_style.icon(tone)

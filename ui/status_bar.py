@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStatusBar, QStyle, QWidget
 
 from recorder.events import CaptureProblem, ConnectionChanged, ErrorOccurred
@@ -25,14 +26,20 @@ def connection_text(event: ConnectionChanged, region: str = "") -> tuple[str, To
         if event.detail:
             text += f" ({event.detail})"
     elif event.mode == "local":
-        text = "Local transcription server"
-        if event.detail:
-            text += f" ({event.detail})"
+        text = "Local transcription server on this computer"
     else:
         text = f"{event.mode}: {event.detail}"
     if waiting:
         text += f" — {waiting} {plural} to upload"
     return text, Tone.GOOD
+
+
+MAX_ERROR_PX = 520  # long messages are elided (tooltip has them whole) so the window never widens
+MAX_CONNECTION_PX = 560
+
+
+def _elided(label: QLabel, text: str, width: int) -> str:
+    return label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
 class StatusBar(QStatusBar):
@@ -62,16 +69,16 @@ class StatusBar(QStatusBar):
     def show_connection(self, event: ConnectionChanged, region: str = "") -> None:
         """Update the connection line from a ConnectionChanged event (`region`: a user label)."""
         text, tone = connection_text(event, region)
-        self.connection.setText(text)
-        self.connection.setToolTip(event.last_error or text)
+        self.connection.setText(_elided(self.connection, text, MAX_CONNECTION_PX))
+        self.connection.setToolTip(event.last_error or f"{text}\n{event.detail}".strip())
         self._set_icon(self.connection_icon, tone)
         if event.last_error and event.mode == "offline":
             self.show_error(event.last_error)
 
     def show_error(self, message: str) -> None:
-        """Show an error in plain words, with the time it happened."""
+        """Show an error in plain words, with the time it happened (full text in the tooltip)."""
         stamp = time.strftime("%H:%M")
-        self.error.setText(f"{stamp} {message}")
+        self.error.setText(_elided(self.error, f"{stamp} {message}", MAX_ERROR_PX))
         self.error.setToolTip(message)
         self._set_icon(self.error_icon, Tone.BAD)
         self.error_icon.show()

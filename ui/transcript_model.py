@@ -28,10 +28,12 @@ def placeholder(index: int, status: ServerStatus | None, local: ChunkState | Non
     label = chunk_label(index)
     if status is ServerStatus.FAILED:
         return f"[{label} — transcription failed]"
-    if status is ServerStatus.PENDING:
+    if status is ServerStatus.PENDING or local is ChunkState.UPLOADED:
         return f"[{label} — transcribing…]"
     if local is ChunkState.REJECTED:
         return f"[{label} — upload rejected; audio kept]"
+    if local is ChunkState.UPLOADING:
+        return f"[{label} — uploading…]"
     return f"[{label} — waiting to upload]"
 
 

@@ -91,7 +91,11 @@ def test_status_bar_says_where_uploads_go(qtbot: QtBot) -> None:
     bar = StatusBar()
     qtbot.addWidget(bar)
     bar.show_connection(ConnectionChanged("local", "local server"))
-    assert bar.connection.text() == "Local transcription server (local server)"
+    assert bar.connection.text() == "Local transcription server on this computer"
+    long = "A very long problem description " * 20
+    bar.show_error(long)
+    assert bar.last_error() == long and bar.error.text().endswith("…")
+    assert bar.error.sizeHint().width() <= 600
     bar.show_connection(ConnectionChanged("heidi", "https://h.example/api", 2), "AU")
     assert (
         bar.connection.text()
