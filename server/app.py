@@ -36,7 +36,7 @@ _ERRORS = {
 
 
 def build_services(config: ServerConfig) -> Services:
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = Store(config.db_path)
     transcriber = Transcriber(config.model_path or default_model_path(), workers=config.workers)
     pool = WorkerPool(store, transcriber, config.audio_dir, workers=config.workers)

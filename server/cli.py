@@ -11,10 +11,19 @@ from pathlib import Path
 DEFAULT_PORT = 8080
 
 
+DATA_DIR_ENV = "AMBIENT_SERVER_DATA_DIR"
+
+
 def default_data_dir() -> Path:
+    """$AMBIENT_SERVER_DATA_DIR, else `server/` in the app's user data folder."""
+    import os
+
     import platformdirs
 
-    return platformdirs.user_data_path("ambient-recorder") / "server"
+    chosen = os.environ.get(DATA_DIR_ENV)
+    if chosen:
+        return Path(chosen).expanduser()
+    return Path(platformdirs.user_data_dir("AmbientRecorder", False)) / "server"
 
 
 def _positive(text: str) -> int:
@@ -28,7 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `serve`; shared by `python -m server` and `ambient-recorder serve`."""
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
-    parser.add_argument("--data-dir", type=Path, default=None, help="sessions, audio, keys")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="sessions, audio, keys (default: $AMBIENT_SERVER_DATA_DIR, else the user data dir)",
+    )
     parser.add_argument(
         "--api-key",
         default=None,

@@ -13,7 +13,7 @@ API_KEY_ENV = "AMBIENT_SERVER_API_KEY"
 
 def _write_private(path: Path, value: str) -> None:
     """Create the file readable by the user only (0600) before any byte is written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(value)

@@ -102,7 +102,7 @@ async def receive_audio(
             if value is not None:
                 fields[name] = value
         check_fields(fields)
-        audio_dir.mkdir(parents=True, exist_ok=True)
+        audio_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         stem = uuid.uuid4().hex
         part, final = audio_dir / f"{stem}.part", audio_dir / f"{stem}.audio"
         try:

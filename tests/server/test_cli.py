@@ -40,15 +40,18 @@ def _read_until(process: subprocess.Popen[str], pattern: re.Pattern[str]) -> tup
     raise AssertionError(f"no match for {pattern.pattern} in:\n{seen}")
 
 
-def test_serve_prints_the_url_generates_a_private_key_once_and_stops_on_sigterm(
+def test_serve_prints_the_url_generates_a_private_key_once_and_stops_cleanly(
     tmp_path: Path,
 ) -> None:
+    """First `python -m server` stopped by SIGTERM, then `ambient-recorder serve` by Ctrl-C."""
     data_dir = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k != "AMBIENT_SERVER_API_KEY"}
+    env["AMBIENT_SERVER_DATA_DIR"] = str(data_dir)
     keys = []
-    for _run in range(2):
+    runs = [(["-m", "server"], signal.SIGTERM), (["-m", "recorder", "serve"], signal.SIGINT)]
+    for number, (command, stop_signal) in enumerate(runs):
         process = subprocess.Popen(
-            [sys.executable, "-m", "server", "--port", "0", "--data-dir", str(data_dir)],
+            [sys.executable, *command, "--port", "0"],
             cwd=REPO_ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -60,16 +63,17 @@ def test_serve_prints_the_url_generates_a_private_key_once_and_stops_on_sigterm(
             key_file = data_dir / "api_key"
             keys.append(key_file.read_text())
             printed = re.findall(r"API key \(generated once.*\): (\S+)", output)
-            assert printed == ([keys[0]] if _run == 0 else [])
+            assert printed == ([keys[0]] if number == 0 else [])
             assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+            assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
             api = api_for(base_url, keys[-1])
             assert api.new_session()
             api.client.close()
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(stop_signal)
             rest, _ = process.communicate(timeout=30)
         finally:
             process.kill()
-        assert process.returncode == 0
+        assert process.returncode == 0, rest
         assert "Server stopped." in rest
     assert keys[0] == keys[1]
 
