@@ -15,6 +15,9 @@ from numpy.typing import NDArray
 from server.ogg import OggDamaged, check_ogg
 
 SAMPLE_RATE = 16000
+# Whisper works on the whole decoded clip in memory (~0.35 GB per hour of audio with its
+# spectrogram), so one upload is capped; a longer recording must be sent in parts.
+MAX_AUDIO_SECONDS = 3 * 3600
 MAX_PROBE_PACKETS = 64
 log = logging.getLogger("server.audio")
 
@@ -26,11 +29,25 @@ class AudioRejected(ValueError):
     """The file is not audio that can be decoded; the message says why (no content)."""
 
 
+class AudioTooLong(AudioRejected):
+    """Decodable, but longer than one upload may be."""
+
+
 def probe(path: Path) -> float:
     """Check that the file is a container with an audio stream whose first frame decodes.
 
     Returns the duration in seconds (0.0 when the container does not say).
+    Longer than MAX_AUDIO_SECONDS is rejected.
     """
+    duration = _probe(path)
+    if duration > MAX_AUDIO_SECONDS:
+        raise AudioTooLong(
+            f"the audio is longer than {MAX_AUDIO_SECONDS // 3600} h; send it in parts"
+        )
+    return duration
+
+
+def _probe(path: Path) -> float:
     try:
         with av.open(str(path), mode="r", metadata_errors="ignore") as container:
             if not container.streams.audio:
@@ -74,4 +91,6 @@ def decode(path: Path) -> NDArray[np.float32]:
     assert isinstance(samples, np.ndarray)
     if samples.size == 0:
         raise AudioRejected("the file holds no audio samples")
+    if samples.size > MAX_AUDIO_SECONDS * SAMPLE_RATE:
+        raise AudioRejected(f"the audio is longer than {MAX_AUDIO_SECONDS // 3600} h")
     return samples.astype(np.float32, copy=False)

@@ -285,6 +285,13 @@ class Store:
             ).fetchone()
         return int(row[0])
 
+    def pending_audio_files(self) -> set[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT audio_file FROM chunks WHERE state IN (?,?,?)", PENDING_STATES
+            ).fetchall()
+        return {str(r[0]) for r in rows}
+
     # --- the queue ------------------------------------------------------------------
 
     def recover(self) -> int:

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
-from server.audio import AudioRejected, probe
+from server.audio import AudioRejected, AudioTooLong, probe
 from server.errors import ApiError
 
 MAX_FIELD_BYTES = 1024
@@ -117,6 +117,8 @@ async def receive_audio(
             raise ApiError(422, "EmptyAudioError", "the audio file is empty")
         try:
             duration = await run_in_threadpool(_check_and_keep, part, final)
+        except AudioTooLong as error:
+            raise ApiError(422, "AudioTooLongError", str(error)) from None
         except AudioRejected as error:
             raise ApiError(422, "AudioNotDecodableError", str(error)) from None
         return SavedAudio(final.name, duration, fields)

@@ -41,6 +41,8 @@ class WorkerPool:
         self._on_done = on_done
 
     def start(self) -> None:
+        """Resume interrupted work and clean up; call before the server takes requests."""
+        self.sweep_orphans()
         recovered = self._store.recover()
         if recovered:
             log.info("resuming %d chunk(s) interrupted by the last shutdown", recovered)
@@ -85,6 +87,24 @@ class WorkerPool:
             if self._on_done is not None:
                 self._on_done()
 
+    def _forget_audio(self, job: Job) -> None:
+        """Audio is patient data: once its chunk is final the server keeps none of it.
+        (The recorder keeps its own copy until its retention ends; a FAILED chunk is
+        repaired by sending its index again.)"""
+        (self._audio_dir / job.audio_file).unlink(missing_ok=True)
+
+    def sweep_orphans(self) -> int:
+        """Delete audio no pending chunk refers to (left by a crash between commit and delete)."""
+        if not self._audio_dir.exists():
+            return 0
+        keep = self._store.pending_audio_files()
+        removed = 0
+        for path in self._audio_dir.iterdir():
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def _process(self, job: Job) -> None:
         started = time.monotonic()
         try:
@@ -92,14 +112,17 @@ class WorkerPool:
             duration = len(samples) / 16000
             text = self._transcriber.transcribe(samples)
         except AudioRejected as error:
-            self._store.fail(job, str(error))
+            if self._store.fail(job, str(error)):
+                self._forget_audio(job)
             log.info("chunk %s FAILED: %s", job.public_id, error)
             return
         except Exception as error:  # a model or decoder crash must not stall the queue
             log.exception("chunk %s could not be transcribed", job.public_id)
-            self._store.fail(job, f"transcription failed ({type(error).__name__})")
+            if self._store.fail(job, f"transcription failed ({type(error).__name__})"):
+                self._forget_audio(job)
             return
         if self._store.complete(job, text, duration):
+            self._forget_audio(job)
             log.info(
                 "chunk %s READY (%.1f s of audio in %.2f s)",
                 job.public_id,

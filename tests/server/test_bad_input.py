@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import select
 import socket
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
+import soundfile as sf
 
 from tests.fixtures.local_server import API_PREFIX, LocalServerProcess
 from tests.server.support import Api, api_for
@@ -218,7 +222,7 @@ def test_routing_errors_use_the_error_shape(api: Api, local_server: LocalServerP
     assert_error(httpx.get(f"{local_server.root_url}/"), 404, "NotFoundError")
 
 
-def test_client_file_names_are_never_used(
+def test_client_file_names_are_never_used_and_no_audio_is_kept_once_final(
     api: Api,
     local_server: LocalServerProcess,
     recording: tuple[str, str],
@@ -226,14 +230,33 @@ def test_client_file_names_are_never_used(
 ) -> None:
     session_id, recording_id = recording
     url = f"/sessions/{session_id}/restful-segment-transcription/{recording_id}:transcribe"
-    evil = "../../../escape.ogg"
+    before = {p for p in local_server.data_dir.parent.rglob("*") if "audio" not in p.parts}
+    for index, evil in enumerate(["../../../escape.ogg", "/etc/passwd", "a\0b.ogg"]):
+        response = api.client.post(
+            url, files={"file": (evil, short_chunks[0], "audio/ogg")}, data={"index": str(index)}
+        )
+        assert response.status_code == 200
+    api.wait_settled(session_id)
+    after = {p for p in local_server.data_dir.parent.rglob("*") if "audio" not in p.parts}
+    assert {p.name for p in after - before} <= {"server.sqlite3-journal"}
+    ours = {p.name for p in (local_server.data_dir / "audio").iterdir()}
+    assert all(re.fullmatch(r"[0-9a-f]{32}\.(audio|part)", name) for name in ours)
+
+
+def test_audio_longer_than_the_cap_is_refused(api: Api, tmp_path: Path) -> None:
+    # Three hours and a second of silence at 8 kHz in FLAC: small on the wire, too long.
+    path = tmp_path / "long.flac"
+    with sf.SoundFile(path, "w", samplerate=8000, channels=1, format="FLAC") as out:
+        block = np.zeros(8000 * 60, dtype=np.int16)
+        for _ in range(180):
+            out.write(block)
+        out.write(block[:8000])
+    session_id = api.new_session()
     response = api.client.post(
-        url, files={"file": (evil, short_chunks[0], "audio/ogg")}, data={"index": "0"}
+        f"/sessions/{session_id}/upload-audio",
+        files={"file": ("long.flac", path.read_bytes(), "audio/flac")},
     )
-    assert response.status_code == 200
-    assert not (local_server.data_dir.parent / "escape.ogg").exists()
-    names = [p.name for p in (local_server.data_dir / "audio").iterdir()]
-    assert names and all(len(n) == len("0" * 32 + ".audio") and n.endswith(".audio") for n in names)
+    assert "3 h" in assert_error(response, 422, "AudioTooLongError")
 
 
 # --- limits: a server of its own with a 1 MB upload limit, a 0.2 s transcript wait ----------

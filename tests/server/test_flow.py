@@ -9,16 +9,34 @@ chunk is lost (a quarter of the words missing: WER >= 0.25 on its own) or duplic
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from tests.fixtures.local_server import LocalServerProcess
-from tests.server.support import CONSULT_OGG, Api, normalise, reference_text, wer
+from tests.server.support import (
+    CONSULT_OGG,
+    Api,
+    normalise,
+    read_consult,
+    reference_text,
+    wer,
+    write_ogg,
+)
 
 WER_BOUND = 0.25
 
 
+def _audio_files(server: LocalServerProcess) -> set[str]:
+    folder = server.data_dir / "audio"
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
 def test_live_chunks_sent_out_of_order_make_one_transcript_in_index_order(
-    api: Api, consult_chunks: list[bytes]
+    api: Api, consult_chunks: list[bytes], local_server: LocalServerProcess
 ) -> None:
     assert len(consult_chunks) == 4
+    audio_before = _audio_files(local_server)
     session_id = api.new_session()
     recording_id = api.new_recording(session_id)
     for index in (2, 0, 3, 1):
@@ -36,6 +54,7 @@ def test_live_chunks_sent_out_of_order_make_one_transcript_in_index_order(
     score = wer(reference_text(), body["transcript"])
     print(f"live-chunk WER {score:.3f}")
     assert score <= WER_BOUND
+    assert _audio_files(local_server) <= audio_before  # no audio kept once transcribed
 
     assert api.finish(session_id, recording_id).json() == {"is_success": True}
     final = api.client.get(f"/sessions/{session_id}/transcript")
@@ -153,3 +172,25 @@ def test_the_server_log_holds_no_transcript_text(
     log = local_server.log_path.read_text(encoding="utf-8", errors="replace").lower()
     assert "READY" in local_server.log_path.read_text()  # the log does record the work
     assert not {w for w in words if w in log}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "subtype", "media_type"),
+    [
+        ("WAV", "PCM_16", "audio/wav"),
+        ("FLAC", "PCM_16", "audio/flac"),
+        ("MP3", "MPEG_LAYER_III", "audio/mpeg"),
+        ("OGG", "OPUS", "audio/ogg"),
+    ],
+)
+def test_other_audio_formats_are_transcribed(
+    api: Api, tmp_path: Path, fmt: str, subtype: str, media_type: str
+) -> None:
+    path = write_ogg(tmp_path / f"clip.{fmt.lower()}", read_consult()[: 16000 * 5], fmt, subtype)
+    session_id = api.new_session()
+    recording_id = api.new_recording(session_id)
+    response = api.send_chunk(session_id, recording_id, 0, path.read_bytes(), media_type)
+    assert response.status_code == 200, response.text
+    body = api.wait_settled(session_id)
+    assert body["chunks"][0]["status"] == "READY"
+    assert "good morning" in normalise(body["transcript"])
