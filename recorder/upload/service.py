@@ -20,7 +20,6 @@ from typing import Any
 from recorder.errors import DecryptionError
 from recorder.events import (
     ChunkStateChanged,
-    ConnectionChanged,
     ErrorOccurred,
     EventSink,
     RecordingStateChanged,
@@ -31,7 +30,9 @@ from recorder.heidi.retry import Backoff
 from recorder.spool import ChunkRow, NotFoundError, RecordingRow, Spool
 from recorder.states import ChunkState, RecordingState
 from recorder.transcript import TranscriptPoller
+from recorder.upload.connection import ConnectionTracker
 from recorder.upload.plan import Action, Step, next_step
+from recorder.upload.retention import purge_expired
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,9 @@ class UploadService:
         self._skip_rejected: set[str] = set()
         self._remote_retry: dict[str, tuple[int, float]] = {}  # rid -> (failures, next time)
         self._pollers: dict[str, TranscriptPoller] = {}
-        self._online: bool | None = None
-        self._last_error: str | None = None
+        self._connection = ConnectionTracker(
+            on_event, mode, self._describe_target, self.pending_count
+        )
         self._last_purge = 0.0
         self._last_problem: str | None = None
         self._restarts: dict[str, int] = {}
@@ -160,20 +162,7 @@ class UploadService:
 
     def purge_expired(self) -> int:
         """Delete audio of uploaded chunks of DONE recordings older than the retention period."""
-        now = self._clock()
-        purged = 0
-        for rec in self._spool.recordings():
-            if rec.state is not RecordingState.DONE:
-                continue
-            if now < _done_at(rec) + self._retention_s:
-                continue
-            for chunk in self._spool.chunks(rec.recording_id):
-                if chunk.state is ChunkState.UPLOADED and _has_audio(chunk):
-                    self._spool.delete_chunk_audio(rec.recording_id, chunk.index)
-                    purged += 1
-        if purged:
-            log.info("retention: deleted audio of %d uploaded chunk(s)", purged)
-        return purged
+        return purge_expired(self._spool, self._retention_s, self._clock())
 
     # ---- the loop --------------------------------------------------------------------------
 
@@ -274,7 +263,7 @@ class UploadService:
             elif step.action is Action.FINAL:
                 self._fetch_final(client, rid, session_id, remote_id)
             self._remote_retry.pop(rid, None)
-            self._connection_ok()
+            self._connection.ok()
         except _SessionGone:
             try:
                 self._restart_remote(self._get_client(), rec)
@@ -384,7 +373,7 @@ class UploadService:
                     extra={"recording_id": rid, "index": str(index)},
                 )
             )
-            self._connection_ok()
+            self._connection.ok()
             return
         except HeidiError as error:
             # Retryable trouble, or auth/config (wait long; the audio is fine).
@@ -406,7 +395,7 @@ class UploadService:
                     error=reason,
                 )
             )
-            self._connection_failed(error)
+            self._connection.failed(error)
             return
         self._spool.set_chunk_state(
             rid, index, ChunkState.UPLOADED, attempts=attempts, next_attempt_at=None, error=None
@@ -499,34 +488,7 @@ class UploadService:
             self._emit(
                 ErrorOccurred(message=str(error), where="upload", extra={"recording_id": rid})
             )
-        self._connection_failed(error)
-
-    def _connection_ok(self) -> None:
-        if self._online is True:
-            return
-        self._online = True
-        self._last_error = None
-        self._emit(ConnectionChanged(mode=self._mode, detail=self._describe_target()))
-
-    def _connection_failed(self, error: HeidiError) -> None:
-        message = str(error)
-        if self._online is False and self._last_error == message:
-            return
-        self._online = False
-        self._last_error = message
-        try:
-            waiting = self.pending_count()
-        except Exception:
-            waiting = 0
-        self._emit(
-            ConnectionChanged(
-                mode="offline",
-                detail=self._describe_target(),
-                waiting_chunks=waiting,
-                last_error=message,
-                exit_code=error.exit_code,
-            )
-        )
+        self._connection.failed(error)
 
     def _describe_target(self) -> str:
         return self._client.base_url if self._client is not None else self._mode
@@ -538,12 +500,3 @@ def _min(a: float | None, b: float | None) -> float | None:
     if b is None:
         return a
     return min(a, b)
-
-
-def _done_at(rec: RecordingRow) -> float:
-    """When the recording became DONE: its last update (nothing updates a DONE recording)."""
-    return rec.updated_at
-
-
-def _has_audio(chunk: ChunkRow) -> bool:
-    return chunk.audio_deleted_at is None
