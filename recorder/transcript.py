@@ -46,14 +46,17 @@ class ServerStatusStore(Protocol):
 def merge_live(
     live: LiveTranscript, remote_recording_id: str | None
 ) -> tuple[TranscriptChunk, ...]:
-    """Chunks in upload order, one per index (a repeated index replaces the earlier one)."""
+    """Chunks in upload order, one per index (a repeated index replaces the earlier one).
+
+    The index comes from ids of the form `<recording_id>-<index>`; if any id does not have
+    that form (Heidi does not document its ids), the server's list order is used for all.
+    """
+    parsed = [chunk.index_in(remote_recording_id) for chunk in live.chunks]
+    if any(index is None for index in parsed):
+        parsed = list(range(len(live.chunks)))
     by_index: dict[int, TranscriptChunk] = {}
-    for position, chunk in enumerate(live.chunks):
-        index = chunk.index_in(remote_recording_id)
-        if index is None:
-            index = chunk.index_in(None)
-        if index is None:
-            index = position
+    for index, chunk in zip(parsed, live.chunks, strict=True):
+        assert index is not None
         by_index[index] = TranscriptChunk(
             index=index,
             chunk_id=chunk.chunk_id,

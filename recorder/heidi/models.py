@@ -15,6 +15,8 @@ from typing import Any
 from recorder.heidi.errors import ServerDownError
 from recorder.states import ServerStatus
 
+MAX_INDEX_DIGITS = 6  # a million chunks of 45 s is more than a year of audio
+
 
 def _garbage(what: str) -> ServerDownError:
     return ServerDownError(f"The server's answer does not match the Heidi API ({what}).")
@@ -174,8 +176,8 @@ class LiveChunk:
     def index_in(self, recording_id: str | None) -> int | None:
         """The upload index when the id is `<recording_id>-<index>` (the local server's form)."""
         prefix, _, tail = self.chunk_id.rpartition("-")
-        if not tail.isdigit() or not prefix:
-            return None
+        if not tail.isdigit() or not prefix or len(tail) > MAX_INDEX_DIGITS:
+            return None  # e.g. the last group of a UUID that happens to be all digits
         if recording_id is not None and prefix != recording_id:
             return None
         return int(tail)

@@ -93,3 +93,18 @@ def test_merge_falls_back_to_list_order() -> None:
         (1, ServerStatus.FAILED),
     ]
     assert joined_text(merged) == "first"
+
+
+def test_merge_uses_list_order_when_ids_are_not_index_shaped() -> None:
+    live = LiveTranscript(
+        "s",
+        "",
+        None,
+        (
+            _chunk("rec-1", "READY", "first"),  # looks like an index ...
+            _chunk("3f2a9c1e-0b4d-4c4e-9a61-123456789012", "READY", "second"),  # ... a UUID
+        ),
+    )
+    merged = merge_live(live, None)
+    assert [c.index for c in merged] == [0, 1]
+    assert joined_text(merged) == "first second"
