@@ -226,10 +226,14 @@ class LiveTranscript:
 
 
 def require_success(data: Any, what: str) -> None:
-    """`{"is_success": true}` or a clear error (a false here means the server did not do it)."""
+    """Accept `{"is_success": true}` (or a 2xx with no such field: HTTP already said yes).
+
+    An explicit false means the server did not do it: a retryable ServerDownError.
+    """
     obj = as_object(data, what)
-    if obj.get("is_success") is not True:
-        raise ServerDownError(f"The server did not confirm {what} (is_success is not true).")
+    flag = obj.get("is_success", True)
+    if flag is not True:
+        raise ServerDownError(f"The server did not confirm {what} (is_success is {flag!r}).")
 
 
 def require_id(data: Any, key: str, what: str) -> str:

@@ -121,7 +121,8 @@ def test_no_json_value_crashes_any_parser(data: Any) -> None:
 
 def test_require_success_needs_a_true() -> None:
     require_success({"is_success": True}, "upload")
-    for bad in ({"is_success": False}, {"is_success": "true"}, {}):
+    require_success({}, "upload")  # a 2xx without the flag (or an empty body) is a yes
+    for bad in ({"is_success": False}, {"is_success": "true"}, {"is_success": None}):
         with pytest.raises(ServerDownError, match="did not confirm"):
             require_success(bad, "upload")
 
