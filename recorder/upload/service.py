@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from recorder.errors import DecryptionError
+from recorder.errors import DecryptionError, RecorderError
 from recorder.events import (
     ChunkStateChanged,
     ErrorOccurred,
@@ -119,6 +119,14 @@ class UploadService:
 
     def retry_chunk(self, recording_id: str, index: int) -> None:
         """The user asks to send a REJECTED (or backing-off) chunk again, now."""
+        state = self._spool.recording(recording_id).state
+        if state in (RecordingState.FINISHED, RecordingState.DONE):
+            raise RecorderError(
+                "This recording was already finished without that chunk; its audio is kept "
+                "and can be exported, but it can no longer be added to the transcript."
+            )
+        if self._spool.chunk(recording_id, index).state is ChunkState.UPLOADED:
+            return
         self._spool.set_chunk_state(
             recording_id, index, ChunkState.QUEUED, attempts=0, next_attempt_at=None, error=None
         )
