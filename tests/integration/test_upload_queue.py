@@ -10,6 +10,7 @@ from pathlib import Path
 import jiwer
 import pytest
 
+from recorder.errors import RecorderError
 from recorder.events import (
     ChunkStateChanged,
     ConnectionChanged,
@@ -318,3 +319,28 @@ def test_server_that_lost_the_session_gets_the_whole_recording_again(
     assert [c.index for c in final.chunks] == list(range(count))
     assert {"morning", "cough"} <= set(words(final.transcript))
     assert repeated_ngrams(final.transcript) == []
+
+
+def test_finishing_without_a_rejected_chunk_is_the_users_explicit_choice(
+    spool: Spool,
+    local_server: LocalServerProcess,
+    fault_proxy: Callable[[str], FaultProxy],
+) -> None:
+    proxy = fault_proxy(local_server.base_url)
+    proxy.schedule(Fault("400", match=":transcribe"))
+    rid = record_consult(spool, 16, chunk_s=8)
+    events = Events()
+    svc = service(spool, proxy.url, local_server.api_key, events)
+    svc.start()
+    try:
+        assert wait_for(lambda: spool.chunk(rid, 0).state is ChunkState.REJECTED, timeout=30)
+        svc.request_finish(rid, skip_rejected=True)
+        assert svc.wait_until_done(rid, 60)
+        with pytest.raises(RecorderError, match="already finished"):
+            svc.retry_chunk(rid, 0)
+    finally:
+        svc.stop()
+    assert spool.chunk(rid, 0).state is ChunkState.REJECTED
+    assert spool.read_chunk_audio(rid, 0)  # still kept after the recording is done
+    count = len(spool.chunks(rid))
+    assert [c.index for c in events.final(rid).chunks] == list(range(1, count))
