@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -63,8 +64,9 @@ def uploading_order(events: Events, rid: str) -> list[int]:
 
 
 def test_chunks_go_in_order_then_finish_final_transcript_and_retention(
-    spool: Spool, local_server: LocalServerProcess
+    spool: Spool, local_server: LocalServerProcess, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     rid = record_consult(spool, 24, chunk_s=8)
     count = len(spool.chunks(rid))
     assert count >= 3
@@ -89,6 +91,10 @@ def test_chunks_go_in_order_then_finish_final_transcript_and_retention(
     assert {"morning", "seat", "cough"} <= set(words(final.transcript))
     assert repeated_ngrams(final.transcript) == []
     assert svc.pending_count() == 0
+    logged = caplog.text.lower()
+    assert caplog.records  # the queue did log (at debug) ...
+    for word in ("cough", "weeks", "seat", "morning", "clinician@example.org"):
+        assert word not in logged  # ... but never transcript text or the clinician's email
 
     # Retention: nothing is deleted before 24 h after the final transcript; everything after.
     assert svc.purge_expired() == 0
