@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.app import create_app
-from server.config import ServerConfig
+from server.config import DEFAULT_MAX_UPLOAD_BYTES, ServerConfig
 from server.keys import resolve_api_key
 from server.runner import QuietExitServer, base_url, bind, make_server
 
@@ -40,8 +40,13 @@ def start_local_server(
     jwt_ttl_s: int = 3600,
     model_path: Path | None = None,
     workers: int = 1,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
 ) -> LocalServer:
-    """Serve on 127.0.0.1 (a free port by default) from a background thread; returns once up."""
+    """Serve on 127.0.0.1 (a free port by default) from a background thread; returns once up.
+
+    Raises OSError when the port cannot be bound, RuntimeError when the server does not start.
+    The model loads in the background; the first chunk waits for it.
+    """
     key, _generated = resolve_api_key(data_dir, api_key)
     sock = bind("127.0.0.1", port)
     actual_port = int(sock.getsockname()[1])
@@ -52,6 +57,7 @@ def start_local_server(
         model_path=model_path,
         workers=workers,
         jwt_ttl_s=jwt_ttl_s,
+        max_upload_bytes=max_upload_bytes,
     )
     server = make_server(create_app(config))
     thread = threading.Thread(

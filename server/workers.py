@@ -72,7 +72,24 @@ class WorkerPool:
                 self._wake.wait(timeout=1.0)
             self._pending_wakeups = 0
 
+    def _model_ready(self) -> bool:
+        """Load the model before taking any chunk. If it cannot load, chunks stay queued
+        (PENDING, nothing lost) and loading is retried, rather than failing every chunk."""
+        delay = 5.0
+        while not self._stopping:
+            try:
+                self._transcriber.load()
+                return True
+            except Exception as error:
+                log.error("the model cannot be loaded (%s); retrying in %.0f s", error, delay)
+                with self._wake:
+                    self._wake.wait(timeout=delay)
+                delay = min(delay * 2, 300.0)
+        return False
+
     def _run(self) -> None:
+        if not self._model_ready():
+            return
         while not self._stopping:
             try:
                 job = self._store.claim()

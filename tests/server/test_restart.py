@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import time
+from pathlib import Path
+
+from server.transcriber import default_model_path
 from tests.fixtures.local_server import LocalServerProcess
-from tests.server.support import Api, reference_text, wer
+from tests.server.support import Api, api_for, reference_text, wer
 
 
 def test_sigkill_with_a_full_queue_then_restart_transcribes_every_chunk(
@@ -39,3 +44,31 @@ def test_lazy_upload_survives_a_restart_before_any_transcript_get(
     local_server.restart(hard=True)
     final = api.client.get(f"/sessions/{session_id}/transcript")
     assert final.status_code == 200 and final.json()["transcript"]
+
+
+def test_a_model_that_cannot_load_keeps_chunks_pending_until_it_is_fixed(
+    tmp_path: Path, short_chunks: list[bytes]
+) -> None:
+    broken = tmp_path / "broken-model"
+    shutil.copytree(default_model_path(), broken)
+    (broken / "model.bin").write_bytes(b"not a model")
+    server = LocalServerProcess(data_dir=tmp_path / "data", model=broken)
+    server.start()
+    try:
+        api = api_for(server.base_url, server.api_key)
+        session_id = api.new_session()
+        recording_id = api.new_recording(session_id)
+        assert api.send_chunk(session_id, recording_id, 0, short_chunks[0]).status_code == 200
+        deadline = time.monotonic() + 30
+        while "the model cannot be loaded" not in server.log_path.read_text():
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert [c["status"] for c in api.live(session_id)["chunks"]] == ["PENDING"]
+        server.stop()
+        server.model = None  # fixed: the bundled model
+        server.start()
+        body = api.wait_settled(session_id)
+        assert [c["status"] for c in body["chunks"]] == ["READY"] and body["transcript"]
+        api.client.close()
+    finally:
+        server.stop()
