@@ -60,6 +60,7 @@ class FileSource(Source):
             while not self._halt.is_set():
                 block = self._read_block(sent)
                 if block is None:
+                    self._check_complete(sent)
                     break
                 if self.speed > 0:
                     due = begin + (sent + len(block)) / (self.device_rate * self.speed)
@@ -81,6 +82,15 @@ class FileSource(Source):
         finally:
             self._close()
             self.producer_done = True
+
+    def _check_complete(self, sent: int) -> None:
+        """A damaged file can decode to less than it declares: say so, never silently."""
+        declared = self._file.frames
+        if self.failure is None and sent < declared:
+            self.failure = (
+                f"only {sent / self.device_rate:.1f} s of the {declared / self.device_rate:.1f} s "
+                "the input file declares could be decoded (the file is damaged)"
+            )
 
     def _read_block(self, position: int) -> Any:
         try:
@@ -136,10 +146,30 @@ def open_audio_file(spec: FileSpec) -> sf.SoundFile:
                 f"first {readable:.1f} s can be read. Use the complete file, or allow "
                 "truncated input to capture just the readable part."
             )
+        _check_end_is_readable(handle, path)
     except BadAudioFileError:
         handle.close()
         raise
     return handle
+
+
+def _check_end_is_readable(handle: sf.SoundFile, path: Path) -> None:
+    """Seek to the declared end and read it: a cut FLAC (or similar) fails here, not mid-consult."""
+    tail = min(handle.frames, 1024)
+    try:
+        handle.seek(handle.frames - tail)
+        got = len(handle.read(tail, dtype="float32"))
+        handle.seek(0)
+    except (sf.LibsndfileError, RuntimeError) as error:
+        raise BadAudioFileError(
+            f"{path} is damaged or truncated: it declares "
+            f"{handle.frames / handle.samplerate:.1f} s of audio but its end cannot be read "
+            f"({error})."
+        ) from error
+    if got < tail:
+        raise BadAudioFileError(
+            f"{path} is damaged or truncated: its last {tail - got} samples cannot be read."
+        )
 
 
 def _ogg_has_end(path: Path) -> bool:
