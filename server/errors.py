@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("server.errors")
 
@@ -90,3 +91,32 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(Exception, on_crash)
+
+
+class QuietCrashes:
+    """Outermost ASGI wrapper: an unhandled exception is logged by type only.
+
+    Starlette re-raises after answering 500, and uvicorn would then log the exception's
+    message and traceback — which may quote request data (patient data must stay out of
+    logs). The client has already had its 500 in Heidi's shape; if not, it gets one here.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            log.error("request failed with %s", type(error).__name__)
+            if scope["type"] == "http" and not started:
+                response = error_response(500, "InternalServerError", "internal server error")
+                await response(scope, receive, send)

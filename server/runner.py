@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from server import API_PREFIX
+from server.errors import QuietCrashes
 
 
 def is_loopback(host: str) -> bool:
@@ -65,7 +66,7 @@ class QuietExitServer(uvicorn.Server):
 
 def make_server(app: FastAPI, *, access_log: bool = False) -> QuietExitServer:
     config = uvicorn.Config(
-        app,
+        QuietCrashes(app),
         log_level="info",
         access_log=access_log,
         lifespan="on",
