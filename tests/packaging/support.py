@@ -123,25 +123,26 @@ def window_titles(display: str) -> str:
 
 @contextmanager
 def running_app(
-    command: list[str], env: dict[str, str], cwd: Path
-) -> Iterator[subprocess.Popen[str]]:
-    """Start the desktop app; terminate it (then kill, if it hangs) on the way out."""
-    app = subprocess.Popen(
-        command, cwd=cwd, env=env, text=True, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    command: list[str], env: dict[str, str], cwd: Path, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start the desktop app, its output going to `log` (a pipe nobody reads could fill and
+    block it); terminate it (then kill, if it hangs) on the way out."""
+    with log.open("ab") as out:
+        app = subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
+        )
     try:
         yield app
     finally:
         app.terminate()
         try:
-            app.communicate(timeout=15)
+            app.wait(timeout=15)
         except subprocess.TimeoutExpired:
             app.kill()
-            app.communicate()
+            app.wait()
 
 
-def wait_for_window(app: subprocess.Popen[str], display: str, title: str, limit_s: float) -> bool:
+def wait_for_window(app: subprocess.Popen[bytes], display: str, title: str, limit_s: float) -> bool:
     """Poll until a window titled `title...` exists; False if the app died or `limit_s` passed."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline and app.poll() is None:

@@ -201,12 +201,15 @@ def test_every_bundled_library_finds_its_dependencies(package_build: Build) -> N
 
 
 @pytest.mark.skipif(shutil.which("xwininfo") is None, reason="needs x11-utils")
-def test_window_opens_on_a_real_x_server(package_build: Build, xvfb_display: str) -> None:
+def test_window_opens_on_a_real_x_server(
+    package_build: Build, xvfb_display: str, tmp_path: Path
+) -> None:
     """The xcb platform plugin and its libraries are in the bundle: the main window maps."""
     env = bundle_env(QT_QPA_PLATFORM="xcb", DISPLAY=xvfb_display)
-    with running_app([str(package_build.executable)], env, package_build.bundle.parent) as app:
+    log = tmp_path / "app.log"
+    with running_app([str(package_build.executable)], env, package_build.bundle.parent, log) as app:
         shown = wait_for_window(app, xvfb_display, "Ambient Recorder", limit_s=60)
-        assert app.poll() is None, f"the app exited ({app.returncode})"
+        assert app.poll() is None, f"the app exited ({app.returncode}): {log.read_text()}"
         assert shown, window_titles(xvfb_display)
 
 
