@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from recorder.heidi.models import LiveChunk, LiveTranscript
 from recorder.states import ChunkState, RecordingState, ServerStatus
 from recorder.transcript import joined_text, merge_live
@@ -108,3 +111,34 @@ def test_merge_uses_list_order_when_ids_are_not_index_shaped() -> None:
     merged = merge_live(live, None)
     assert [c.index for c in merged] == [0, 1]
     assert joined_text(merged) == "first second"
+
+
+chunk_lists = st.lists(
+    st.tuples(
+        st.sampled_from(list(ChunkState)),
+        st.one_of(st.none(), st.floats(min_value=0, max_value=200)),
+    ),
+    max_size=8,
+)
+
+
+@given(st.sampled_from(list(RecordingState)), chunk_lists, st.floats(0, 200), st.booleans())
+def test_plan_invariants(
+    state: RecordingState,
+    raw: list[tuple[ChunkState, float | None]],
+    now: float,
+    skip_rejected: bool,
+) -> None:
+    chunks = [C(i, s, at) for i, (s, at) in reversed(list(enumerate(raw)))]
+    step = next_step(state, chunks, now, skip_rejected=skip_rejected)
+    unsettled = [c.index for c in sorted(chunks, key=lambda c: c.index) if c.state not in (UP, RJ)]
+    if step.action in (Action.UPLOAD, Action.WAIT):
+        assert step.index == unsettled[0]  # only ever the lowest unsettled chunk
+    if step.action is Action.WAIT:
+        assert step.at is not None and step.at > now
+    if step.action is Action.FINISH:
+        assert state in (RecordingState.RECORDED, RecordingState.INTERRUPTED)
+        assert not unsettled
+        assert skip_rejected or all(c.state is UP for c in chunks)
+    if state is RecordingState.RECORDING:
+        assert step.action in (Action.UPLOAD, Action.WAIT, Action.IDLE)
