@@ -42,13 +42,19 @@ def _media_type(value: str | None) -> str:
     return (value or "").split(";", 1)[0].strip().lower()
 
 
-def _copy_to_disk(source: IO[bytes], target: Path) -> int:
+class FileTooLarge(Exception):
+    pass
+
+
+def _copy_to_disk(source: IO[bytes], target: Path, max_bytes: int) -> int:
     size = 0
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         while block := source.read(COPY_BLOCK):
-            out.write(block)
             size += len(block)
+            if size > max_bytes:
+                raise FileTooLarge
+            out.write(block)
         out.flush()
         os.fsync(out.fileno())
     return size
@@ -78,6 +84,7 @@ async def receive_audio(
     audio_dir: Path,
     field_names: tuple[str, ...],
     check_fields: Callable[[dict[str, str]], object],
+    max_bytes: int,
 ) -> SavedAudio:
     """Read the form, check its text fields, store its audio `file` if it really decodes."""
     form = await _read_form(request)
@@ -106,7 +113,12 @@ async def receive_audio(
         stem = uuid.uuid4().hex
         part, final = audio_dir / f"{stem}.part", audio_dir / f"{stem}.audio"
         try:
-            size = await run_in_threadpool(_copy_to_disk, upload.file, part)
+            size = await run_in_threadpool(_copy_to_disk, upload.file, part, max_bytes)
+        except FileTooLarge:
+            part.unlink(missing_ok=True)
+            raise ApiError(
+                413, "PayloadTooLargeError", f"the audio file is larger than {max_bytes} bytes"
+            ) from None
         except OSError:
             part.unlink(missing_ok=True)
             raise ApiError(

@@ -95,7 +95,13 @@ async def transcribe_chunk(
     await run_in_threadpool(owned_session, services, user, session_id)
     if await run_in_threadpool(_open_recording, services, session_id, recording_id) != "open":
         raise ApiError(409, "RecordingFinishedError", "the recording is already finished")
-    saved = await receive_audio(request, services.config.audio_dir, ("index",), _parse_index)
+    saved = await receive_audio(
+        request,
+        services.config.audio_dir,
+        ("index",),
+        _parse_index,
+        services.config.max_upload_bytes,
+    )
     index = _parse_index(saved.fields)
     stored = await run_in_threadpool(
         services.store.put_segment, session_id, recording_id, index, saved.file_name, saved.duration
@@ -141,7 +147,11 @@ async def upload_audio(
 ) -> UploadAudioResult:
     await run_in_threadpool(owned_session, services, user, session_id)
     saved = await receive_audio(
-        request, services.config.audio_dir, ("start_time", "end_time"), _check_upload_fields
+        request,
+        services.config.audio_dir,
+        ("start_time", "end_time"),
+        _check_upload_fields,
+        services.config.max_upload_bytes,
     )
     upload_id, index, created = await run_in_threadpool(
         services.store.put_upload, session_id, saved.file_name, saved.duration

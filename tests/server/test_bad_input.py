@@ -331,6 +331,8 @@ def test_oversize_uploads_are_413_while_streaming(small_server: LocalServerProce
             ).encode()
         )
         assert sock.recv(65536).startswith(b"HTTP/1.1 413")
+    just_over = b"OggS" + b"\0" * (1024 * 1024 - 3)  # the limit is on the file, to the byte
+    assert_error(api.send_chunk(session_id, recording_id, 0, just_over), 413)
     big = b"OggS" + b"\0" * (1024 * 1024 + 70_000)
     assert_error(api.send_chunk(session_id, recording_id, 0, big), 413, "PayloadTooLargeError")
     notes = {"clinician_notes": ["n" * 20_000] * 30}  # 600 kB of JSON > the 256 kB JSON limit
