@@ -144,6 +144,12 @@ class Capture:
         )
 
     @property
+    def stalled(self) -> bool:
+        """True while the watchdog considers the input stalled (clears when audio flows again)."""
+        self._watch()
+        return self._stalled
+
+    @property
     def device_name(self) -> str:
         return self._source.device_name
 
@@ -198,7 +204,7 @@ class Capture:
                         CaptureProblem(
                             "stalled",
                             f"Audio input {source.device_name!r} has delivered nothing for "
-                            f"{silent_for:.0f} s (device unplugged, muted by the system or "
+                            f"{silent_for:.1f} s (device unplugged, muted by the system or "
                             "taken by another application?). The audio captured before this "
                             "point is kept.",
                         )
