@@ -37,7 +37,7 @@ def import_sounddevice() -> ModuleType:
     """The sounddevice module, or AudioInputError when the PortAudio library is missing."""
     try:
         import sounddevice as sd_module
-    except OSError as error:
+    except (OSError, ImportError) as error:
         raise AudioInputError(
             f"The PortAudio audio library could not be loaded ({error}). Install PortAudio "
             "(on Debian/Ubuntu: apt install libportaudio2) or reinstall the app."
