@@ -78,11 +78,11 @@ class Capture:
     # -- control ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start capturing (AudioInputError if the device refuses to start)."""
+        """Start capturing (AudioInputError if the device refuses to start); once only."""
         self._source.start()
 
     def stop(self) -> None:
-        """Stop capturing; everything captured so far stays readable through read()."""
+        """Stop capturing for good; everything captured so far stays readable through read()."""
         self._source.stop()
 
     def __enter__(self) -> Capture:

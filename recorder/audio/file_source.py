@@ -39,6 +39,8 @@ class FileSource(Source):
         self._thread = threading.Thread(target=self._feed, name="file-source", daemon=True)
 
     def start(self) -> None:
+        if self.started or self.stopping:
+            return  # starting twice is harmless; a stopped capture stays stopped
         self.last_delivery = time.monotonic()
         self.started = True
         self._thread.start()

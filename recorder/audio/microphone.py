@@ -78,6 +78,8 @@ class MicrophoneSource(Source):
             self.producer_errors += 1
 
     def start(self) -> None:
+        if self.started or self.stopping:
+            return  # starting twice is harmless; a stopped capture stays stopped
         try:
             self._stream.start()
         except self._sd.PortAudioError as error:

@@ -191,3 +191,19 @@ def test_invalid_speed_is_refused() -> None:
         FileSpec(CONSULT, speed=-1)
     with pytest.raises(ValueError, match="speed"):
         FileSpec(CONSULT, speed=float("nan"))
+
+
+def test_start_twice_is_harmless_and_a_stopped_capture_stays_stopped(tmp_path: Path) -> None:
+    path = tmp_path / "short.wav"
+    _tone(path, 0.5, 16_000, 1)
+    never_started = Capture(FileSpec(path, speed=0))
+    never_started.stop()
+    never_started.start()
+    out, _ = _drain(never_started)
+    assert out.size == 0 and never_started.finished
+
+    cap = Capture(FileSpec(path, speed=0))
+    cap.start()
+    cap.start()
+    out, _ = _drain(cap)
+    assert len(out) == 8_000  # not fed twice
