@@ -9,6 +9,7 @@ is one test.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -58,3 +59,21 @@ def test_offline_bundle_transcribes_through_its_own_server(tmp_path: Path) -> No
     assert len(heard) >= 20, transcript  # ~2.5 words/s of speech
     known = sum(word in vocabulary for word in heard) / len(heard)
     assert known >= 0.7, f"{known:.0%} of the words are the consult's: {transcript!r}"
+
+    # As the windowed Windows executable runs it: no stdout/stderr at all (sys.stdout is
+    # None). uvicorn's log set-up used to crash on that; the entry script gives it devnull.
+    data = tmp_path / "windowed"
+    blind = subprocess.run(
+        ["bash", "-c", 'exec "$@" >&- 2>&-', "_", str(build.executable), "record", "--input",
+         str(clip), "--speed", "0", "--local", "--consent", "--data-dir", str(data)],
+        cwd=tmp_path, env=bundle_env(), timeout=300, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert blind.returncode == 0
+    listing = subprocess.run(
+        [str(build.executable), "spool", "--json", "--data-dir", str(data)],
+        env=bundle_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert listing.returncode == 0, listing.stderr
+    [recording] = json.loads(listing.stdout)["recordings"]
+    assert recording["state"] == "done"
+    assert [c["state"] for c in recording["chunks"]] == ["uploaded"]
