@@ -34,9 +34,12 @@ name=ambient-recorder
 "$PY" -c 'import PyInstaller' 2>/dev/null || {
   echo "error: PyInstaller missing; run scripts/setup.sh (installs the [package] extra)" >&2; exit 1; }
 
+# A fresh work folder per variant; not --clean, which would also wipe PyInstaller's
+# shared binary cache under another build running at the same time.
+rm -rf "${workpath:?}/$name"
 echo "==> PyInstaller: $distpath/$name"
-AMBIENT_BUNDLE_SERVER=$with_server "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
-  --distpath "$distpath" --workpath "$workpath" packaging/ambient-recorder.spec
+AMBIENT_BUNDLE_SERVER=$with_server "$PY" -m PyInstaller --noconfirm --log-level WARN \
+  --distpath "$distpath" --workpath "$workpath/$name" packaging/ambient-recorder.spec
 
 bundle="$distpath/$name"
 echo "==> $("$bundle/ambient-recorder" --version 2>&1 || echo '--version failed (is the CLI complete?)')"
