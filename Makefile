@@ -1,5 +1,5 @@
 # Convenience targets; the README's two commands are scripts/demo.sh and scripts/test.sh.
-.PHONY: setup demo test bench package screenshot lint
+.PHONY: setup demo test bench package package-offline screenshot lint
 
 setup:
 	bash scripts/setup.sh
@@ -15,6 +15,9 @@ bench:
 
 package:
 	bash scripts/package.sh
+
+package-offline:
+	bash scripts/package.sh --with-server
 
 screenshot:
 	bash scripts/screenshot.sh

@@ -40,11 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Record a consult, upload it in chunks and follow the live transcript. "
         "With no command, the desktop app opens.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version_string()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _load_commands():
         module.add_parser(subparsers)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """Prints the version and build info on one line (argparse's own action wraps it)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kw: object) -> None:
+        print(f"ambient-recorder {version_string()}")
+        parser.exit()
 
 
 def version_string() -> str:

@@ -59,10 +59,15 @@ def start_local_target(settings: Settings, data_dir: Path) -> Target:
     try:
         from server.embedded import start_local_server
     except ImportError as error:
+        remedy = (
+            "use the offline build of Ambient Recorder"
+            if getattr(sys, "frozen", False)
+            else "install ambient-recorder[server]"
+        )
         raise ConfigError(
             "No Heidi account is configured and the local transcription server is not "
-            f"installed ({error.name} missing): install ambient-recorder[server] or set a "
-            "Heidi base URL and API key in the settings."
+            f"part of this installation ({error.name} missing): {remedy}, or set a Heidi "
+            "base URL and API key in the settings."
         ) from None
     server_dir = data_dir / "local-server"
     server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0
   libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0
   python3 python3-venv python3-dev
-  strace x11-utils desktop-file-utils xdotool imagemagick
+  strace x11-utils desktop-file-utils xdotool imagemagick binutils
 )
 
 SUDO=""
