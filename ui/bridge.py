@@ -22,7 +22,6 @@ from recorder.events import (
     SessionStateChanged,
     TranscriptUpdated,
 )
-from ui.qt_compat import emit
 
 
 class EventBridge(QObject):
@@ -62,11 +61,11 @@ class EventBridge(QObject):
 
     def emit_event(self, event: Event) -> None:
         """The core's EventSink: safe to call from any thread, returns at once."""
-        emit(self._incoming, event)
+        self._incoming.emit(event)
 
     @Slot(object)
     def _dispatch(self, event: object) -> None:
         signal = self._typed.get(type(event))
         if signal is not None:
-            emit(signal, event)
-        emit(self.any_event, event)
+            signal.emit(event)
+        self.any_event.emit(event)

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 )
 
 from ui.models import CHUNK_INDEX_ROLE, COL_LOCAL, COL_SERVER, RETRYABLE_ROLE, ChunkTableModel
-from ui.qt_compat import emit
 
 
 class ChunkView(QWidget):
@@ -85,7 +84,7 @@ class ChunkView(QWidget):
     def _retry(self, index: QModelIndex) -> None:
         recording_id = self.model.recording_id
         if recording_id is not None and index.data(RETRYABLE_ROLE):
-            emit(self.retry_requested, recording_id, int(index.data(CHUNK_INDEX_ROLE)))
+            self.retry_requested.emit(recording_id, int(index.data(CHUNK_INDEX_ROLE)))
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)

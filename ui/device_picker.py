@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
 
-from ui.qt_compat import emit
-
 DEFAULT_DEVICE_LABEL = "System default microphone"
 
 
@@ -59,7 +57,7 @@ class DevicePicker(QWidget):
         found = self.combo.findData(keep) if keep else 0
         self.combo.setCurrentIndex(max(found, 0))
         self.combo.blockSignals(False)
-        emit(self.device_changed)
+        self.device_changed.emit()
 
     def selected_device(self) -> str | None:
         """The chosen device name, or None for the system default."""

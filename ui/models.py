@@ -31,7 +31,6 @@ from recorder.events import (
 )
 from recorder.states import ChunkState, ServerStatus, SessionState
 from ui import status_style
-from ui.qt_compat import emit
 from ui.status_style import Tone
 
 COLUMNS = ("Chunk", "Length", "Upload", "Transcription")
@@ -211,7 +210,7 @@ class ChunkTableModel(QAbstractTableModel):
         for pos, row in enumerate(self._rows):
             if row.index == index:
                 self._rows[pos] = replace(row, **changes)
-                emit(self.dataChanged, self.index(pos, 0), self.index(pos, len(COLUMNS) - 1))
+                self.dataChanged.emit(self.index(pos, 0), self.index(pos, len(COLUMNS) - 1))
                 return
         pos = next((p for p, r in enumerate(self._rows) if r.index > index), len(self._rows))
         self.beginInsertRows(QModelIndex(), pos, pos)
@@ -243,14 +242,14 @@ class ChunkTableModel(QAbstractTableModel):
     def _changed_live(self) -> None:
         if self._live is not None:
             pos = len(self._rows)
-            emit(self.dataChanged, self.index(pos, 0), self.index(pos, len(COLUMNS) - 1))
+            self.dataChanged.emit(self.index(pos, 0), self.index(pos, len(COLUMNS) - 1))
 
     def refresh_countdowns(self) -> None:
         """Repaint the upload column of retrying rows (the 1 s timer calls this)."""
         for pos, row in enumerate(self._rows):
             if row.local is ChunkState.RETRYING:
                 cell = self.index(pos, COL_LOCAL)
-                emit(self.dataChanged, cell, cell)
+                self.dataChanged.emit(cell, cell)
 
     # --- QAbstractTableModel ------------------------------------------------------------
     def rowCount(self, parent: _IndexArg = QModelIndex()) -> int:  # noqa: B008
@@ -274,14 +273,15 @@ class ChunkTableModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.error if column == COL_LOCAL else None
+            return row.error if column == COL_LOCAL and row.error else None
         if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.DecorationRole):
             tone = self._tone(row, column)
             if tone is None or tone is Tone.NEUTRAL:
                 return None
             if role == Qt.ItemDataRole.DecorationRole:
                 return status_style.icon(tone)
-            return status_style.tint(tone)
+            colour = status_style.tint(tone)
+            return colour if colour is not None else None
         if role == RETRYABLE_ROLE:
             return is_retryable(row)
         if role == CHUNK_INDEX_ROLE:

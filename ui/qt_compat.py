@@ -1,46 +1,49 @@
-"""Work around PySide6 6.12's `SignalInstance.emit()` reference bug on Python 3.11.
+"""Make PySide6 6.12's abi3 wheel safe on CPython 3.11: pin None/True/False.
 
-PySide6 6.12.0 returns `True` from `emit()` without taking a reference to it,
-so every Python-side emit steals one reference from `True`. On Python < 3.12
-(where `True` is not immortal) the interpreter then aborts with "bool_dealloc:
-deallocating True or False" after a few hundred emits — within a minute of
-level-meter events. `emit()` below measures the bug once and, only when it is
-present, gives back the stolen reference after each emit. Every emit in ui/
-goes through it; tests/ui/test_qt_compat.py checks the count stays put.
+The PySide6 6.12.0 wheel (tag cp310-abi3) behaves as if built with Python 3.12
+headers, where `Py_RETURN_NONE` / `Py_RETURN_TRUE` no longer take a reference
+because those objects are immortal. On 3.11 they are not: every void Qt call
+from Python (`label.setText`, `app.processEvents`, …) steals a reference to
+`None`, every `signal.emit()` one to `True`. After some ten thousand calls —
+minutes of level-meter updates — the interpreter aborts with "none_dealloc:
+deallocating None" / "bool_dealloc".
+
+The fix mirrors what 3.12 does: give these singletons a refcount so large
+(2**40) that no number of stolen references can bring it to zero. Only applied
+when the steal is measured at import, on Python < 3.12. Imported first by
+`ui/__init__.py`, so every process that uses ui/ is protected;
+tests/ui/test_qt_compat.py checks the abort no longer happens.
 """
 
 from __future__ import annotations
 
 import ctypes
 import sys
-from typing import Any
 
-from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtCore import QObject
 
-_TRUE = ctypes.py_object(True)
-
-
-class _Probe(QObject):
-    ping = Signal()
+PIN = 1 << 40  # far more references than a process can ever steal
+SINGLETONS = (None, True, False, NotImplemented, Ellipsis)
+_PROBES = 16
 
 
-def _emit_steals_a_reference() -> bool:
-    """True when a raw emit lowers True's reference count (the 6.12 bug)."""
-    probe = _Probe()
-    before = sys.getrefcount(True)
-    for _ in range(8):
-        probe.ping.emit()
-    return sys.getrefcount(True) < before - 4
+def void_call_steals_none() -> bool:
+    """True when a void Qt method called from Python loses a reference to None."""
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(_PROBES):
+        probe.setObjectName("probe")
+    return before - sys.getrefcount(None) >= _PROBES // 2
 
 
-EMIT_STEALS_TRUE = _emit_steals_a_reference()
-if EMIT_STEALS_TRUE:  # the probe's own emits stole references too: give them back
-    for _ in range(8):
-        ctypes.pythonapi.Py_IncRef(_TRUE)
+def pin_singletons() -> bool:
+    """Raise the singletons' refcounts by PIN (CPython < 3.12 only); True if it was needed."""
+    if sys.version_info >= (3, 12) or not void_call_steals_none():
+        return False
+    for obj in SINGLETONS:
+        # ob_refcnt is the first field of every object in CPython release builds.
+        ctypes.c_ssize_t.from_address(id(obj)).value += PIN
+    return True
 
 
-def emit(signal: SignalInstance, *args: Any) -> None:
-    """`signal.emit(*args)` without corrupting the interpreter on affected PySide6 versions."""
-    result: object = signal.emit(*args)  # type: ignore[func-returns-value]  # returns True
-    if EMIT_STEALS_TRUE and result is True:
-        ctypes.pythonapi.Py_IncRef(_TRUE)
+PINNED = pin_singletons()

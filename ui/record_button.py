@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLay
 
 from recorder.states import SessionState
 from ui.models import format_duration
-from ui.qt_compat import emit
 
 RECORD_KEYS = QKeySequence("Ctrl+R")
 PAUSE_KEYS = QKeySequence("Ctrl+P")
@@ -144,15 +143,15 @@ class RecordControls(QWidget):
     # --- user intent ------------------------------------------------------------------
     def _main_clicked(self) -> None:
         if self._state is SessionState.RECORDING:
-            emit(self.pause_clicked)
+            self.pause_clicked.emit()
         elif self._state is SessionState.PAUSED:
-            emit(self.resume_clicked)
+            self.resume_clicked.emit()
         elif self.main_button.isEnabled():
-            emit(self.record_clicked)
+            self.record_clicked.emit()
 
     def _record_key(self) -> None:
         if self._state not in _CAPTURING and self.main_button.isEnabled():
-            emit(self.record_clicked)
+            self.record_clicked.emit()
 
     def _pause_key(self) -> None:
         if self._state in _CAPTURING:
@@ -160,4 +159,4 @@ class RecordControls(QWidget):
 
     def _stop(self) -> None:
         if self._state in _CAPTURING:
-            emit(self.stop_clicked)
+            self.stop_clicked.emit()

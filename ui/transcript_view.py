@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.qt_compat import emit
 from ui.transcript_model import TranscriptModel
 
 
@@ -94,4 +93,4 @@ class TranscriptView(QWidget):
             self, "Export transcript", "transcript.txt", "Text files (*.txt)"
         )
         if path:
-            emit(self.export_requested, path if path.endswith(".txt") else f"{path}.txt")
+            self.export_requested.emit(path if path.endswith(".txt") else f"{path}.txt")

@@ -7,7 +7,6 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from recorder.states import SessionState
-from ui.qt_compat import emit
 
 _STATE_WORDS = {
     SessionState.IDLE: "Ready",
@@ -53,7 +52,7 @@ class Tray(QObject):
             QSystemTrayIcon.ActivationReason.Trigger,
             QSystemTrayIcon.ActivationReason.DoubleClick,
         ):
-            emit(self.show_requested)
+            self.show_requested.emit()
 
     def update_state(self, state: SessionState, pending_uploads: int) -> None:
         """Refresh the tooltip."""

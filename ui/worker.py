@@ -1,18 +1,24 @@
 """Run slow calls (disk, keyring, device queries, core calls that may wait) off the GUI thread.
 
-The result or the error comes back through a queued signal to a QObject living on
-the GUI thread, so callbacks always run there. Errors arrive as the exception;
-callers show `str(error)`.
+A small Python thread pool runs the call (QRunnable is avoided: on PySide6 6.12
+each `run()` loses a reference to None, see ui/qt_compat.py). The result or the
+error comes back through a queued signal to a QObject living on the GUI thread,
+so callbacks always run there. Errors arrive as the exception; callers show
+`str(error)`.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
-from ui.qt_compat import emit
+_pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="ui-worker")
+_pending: set[concurrent.futures.Future[None]] = set()
+_pending_lock = threading.Lock()
 
 
 class _Relay(QObject):
@@ -45,22 +51,16 @@ class _Relay(QObject):
             self._on_error(error)
 
 
-class _Job(QRunnable):
-    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
-        super().__init__()
-        self._fn = fn
-        self._relay = relay
-
-    def run(self) -> None:
-        try:
-            result = self._fn()
-        except Exception as error:  # reported to the GUI, never swallowed
-            emit(self._relay.failed, error)
-        else:
-            emit(self._relay.done, result)
-
-
 _live_relays: set[_Relay] = set()  # keeps each relay alive until its job has reported
+
+
+def _run(fn: Callable[[], Any], relay: _Relay) -> None:
+    try:
+        result = fn()
+    except Exception as error:  # reported to the GUI, never swallowed
+        relay.failed.emit(error)
+    else:
+        relay.done.emit(result)
 
 
 def run_in_background(
@@ -68,15 +68,26 @@ def run_in_background(
     on_done: Callable[[Any], None] | None = None,
     on_error: Callable[[BaseException], None] | None = None,
 ) -> None:
-    """Call `fn()` on the global thread pool; `on_done`/`on_error` run on the GUI thread.
+    """Call `fn()` on the worker pool; `on_done`/`on_error` run on the GUI thread.
 
     Must be called from the GUI thread (the relay takes the caller's thread).
     """
     relay = _Relay(on_done, on_error)
     _live_relays.add(relay)
-    QThreadPool.globalInstance().start(_Job(fn, relay))
+    future = _pool.submit(_run, fn, relay)
+    with _pending_lock:
+        _pending.add(future)
+    future.add_done_callback(_forget)
+
+
+def _forget(future: concurrent.futures.Future[None]) -> None:
+    with _pending_lock:
+        _pending.discard(future)
 
 
 def wait_for_background(timeout_ms: int = 30_000) -> bool:
     """Block until every background job has finished (shutdown and tests)."""
-    return QThreadPool.globalInstance().waitForDone(timeout_ms)
+    with _pending_lock:
+        futures = list(_pending)
+    _done, not_done = concurrent.futures.wait(futures, timeout=timeout_ms / 1000)
+    return not not_done

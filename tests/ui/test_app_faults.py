@@ -55,7 +55,12 @@ def test_rejected_chunk_is_retried_from_the_chunk_list(
         app.start_recording(qtbot)
         app.wait(qtbot, lambda: app.controller.state is SessionState.DONE, 60)
         model = w.chunk_model
-        app.wait(qtbot, lambda: any(r.local is ChunkState.REJECTED for r in model.rows()), 60)
+
+        def all_rejected() -> bool:
+            rows = model.rows()
+            return bool(rows) and all(r.local is ChunkState.REJECTED for r in rows)
+
+        app.wait(qtbot, all_rejected, 60)
         assert model.index(0, COL_LOCAL).data() == "rejected"
         assert model.rows()[0].error, "a rejected chunk says why"
         assert model.index(0, 0).data(RETRYABLE_ROLE)
@@ -66,9 +71,12 @@ def test_rejected_chunk_is_retried_from_the_chunk_list(
 
         server.max_upload_mb = None  # the practice fixes the limit; the audio was kept
         server.restart()
-        w.chunks.retry_button.click()
+        for row in range(len(model.rows())):
+            w.chunks.table.selectRow(row)
+            assert w.chunks.retry_button.isEnabled()
+            w.chunks.retry_button.click()
         app.wait(qtbot, app.all_ready, 120)
-        assert model.rows()[0].local is ChunkState.UPLOADED
+        assert all(r.local is ChunkState.UPLOADED for r in model.rows())
         assert "[chunk" not in w.transcript.model.text()
 
 
