@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import soundfile as sf
 
 from recorder.audio.source import Source
@@ -35,6 +36,7 @@ class FileSource(Source):
         self._block = FAST_BLOCK_FRAMES if spec.speed == 0 else max(int(rate * PACED_BLOCK_S), 1)
         ring_frames = max(int(ring_seconds * rate), 4 * self._block)
         super().__init__(spec.path.name, rate, int(self._file.channels), ring_frames / rate)
+        self.nonfinite_blocks = 0  # blocks in which NaN/inf samples were replaced
         self._halt = threading.Event()
         self._thread = threading.Thread(target=self._feed, name="file-source", daemon=True)
 
@@ -104,7 +106,12 @@ class FileSource(Source):
                 "the audio before that point was captured"
             )
             return None
-        return block if len(block) else None
+        if not len(block):
+            return None
+        if not np.isfinite(block).all():  # a float file can hold NaN/inf: never pass them on
+            np.nan_to_num(block, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+            self.nonfinite_blocks += 1
+        return block
 
     def _close(self) -> None:
         try:

@@ -14,7 +14,7 @@ import pytest
 from recorder import exit_codes
 from recorder.audio import Capture, MicrophoneSpec, list_input_devices, resolve_input_device
 from recorder.commands import devices as devices_cmd
-from recorder.errors import NoInputDeviceError
+from recorder.errors import AudioInputError, NoInputDeviceError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -67,6 +67,25 @@ def test_an_unknown_device_names_the_available_ones(vmic: str) -> None:
         Capture(MicrophoneSpec(9999))
 
 
+def test_a_device_that_refuses_the_settings_gives_a_clear_error(vmic: str) -> None:
+    with pytest.raises(AudioInputError, match=f"'{vmic}' could not be opened") as raised:
+        Capture(MicrophoneSpec(vmic, channels=512))  # PortAudio itself refuses
+    assert "devices" in str(raised.value)  # tells the user where to look
+
+
+def test_python_m_recorder_devices_lists_the_virtual_mic(vmic: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "recorder", "devices"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == exit_codes.OK, done.stderr
+    assert any(f": {vmic} (" in line for line in done.stdout.splitlines())
+
+
 def test_devices_command_prints_one_line_per_input(
     vmic: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -80,7 +99,7 @@ def test_with_no_device_capture_raises_a_clear_error(no_audio_env: dict[str, str
     done = _python(
         """
         from recorder.audio import Capture, MicrophoneSpec, list_input_devices
-        from recorder.errors import NoInputDeviceError
+        from recorder.errors import AudioInputError, NoInputDeviceError
         print("devices:", len(list_input_devices()))
         for spec in (MicrophoneSpec(), MicrophoneSpec("USB")):
             try:

@@ -207,3 +207,17 @@ def test_start_twice_is_harmless_and_a_stopped_capture_stays_stopped(tmp_path: P
     cap.start()
     out, _ = _drain(cap)
     assert len(out) == 8_000  # not fed twice
+
+
+def test_nan_and_inf_samples_in_a_float_file_never_reach_the_reader(tmp_path: Path) -> None:
+    path = tmp_path / "float.wav"
+    data = np.full(16_000, 0.25, dtype=np.float32)
+    data[100], data[5000], data[9000] = np.nan, np.inf, -np.inf
+    sf.write(path, data, 16_000, subtype="FLOAT")
+    cap = Capture(FileSpec(path, speed=0))
+    cap.start()
+    out, _ = _drain(cap)
+    assert np.isfinite(out).all()
+    assert out[100] == 0.0 and out[5000] == 1.0 and out[9000] == -1.0
+    assert np.all(np.delete(out, [100, 5000, 9000]) == 0.25)  # everything else untouched
+    assert cap.level()[0] == 1.0
