@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         controller = Controller(core, bridge, window)
         window.show()
         controller.start()
-    except RecorderError as error:
+    except (RecorderError, OSError) as error:  # e.g. the data folder cannot be created
         QMessageBox.critical(None, "Ambient Recorder cannot start", str(error))
         return exit_codes.FAILURE
     code = app.exec()
