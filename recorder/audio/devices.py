@@ -2,10 +2,15 @@
 
 sounddevice is imported lazily: a machine without the PortAudio library must still be able to
 import `recorder` (and get a clear AudioInputError only when it tries to capture).
+
+PortAudio scans devices once, when initialised. A microphone plugged in later is only seen after
+re-initialising it, which is safe only while no stream is open: `portaudio_lock` and the count
+of open streams make `refresh_devices()` skip the re-scan while recording.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -46,9 +51,42 @@ def import_sounddevice() -> ModuleType:
     return module
 
 
-def list_input_devices() -> list[InputDevice]:
-    """Every device with at least one input channel (empty when there is none)."""
+portaudio_lock = threading.Lock()  # held while re-scanning, opening or closing a stream
+_open_streams = 0
+
+
+def stream_opened() -> None:
+    """Called with portaudio_lock held, after a stream was opened."""
+    global _open_streams
+    _open_streams += 1
+
+
+def stream_closed() -> None:
+    """Called with portaudio_lock held, after a stream was closed."""
+    global _open_streams
+    _open_streams = max(0, _open_streams - 1)
+
+
+def refresh_devices() -> bool:
+    """Re-scan the devices (hot-plugged microphones) unless a stream is open; True if done."""
     sd = import_sounddevice()
+    with portaudio_lock:
+        if _open_streams:
+            return False
+        sd._terminate()
+        sd._initialize()
+        return True
+
+
+def list_input_devices(refresh: bool = True) -> list[InputDevice]:
+    """Every device with at least one input channel (empty when there is none).
+
+    With `refresh` (the default) devices plugged in since the last call are found too, unless
+    a capture is running (then the list is the one PortAudio had; re-scanning costs ~50 ms).
+    """
+    sd = import_sounddevice()
+    if refresh:
+        refresh_devices()
     try:
         raw: Any = sd.query_devices()
         apis: Any = sd.query_hostapis()
@@ -88,7 +126,7 @@ def resolve_input_device(choice: str | int | None) -> InputDevice:
     A name matches exactly (case-insensitive) first, then as a substring. Raises
     NoInputDeviceError, listing the available inputs, when nothing matches.
     """
-    devices = list_input_devices()
+    devices = list_input_devices(refresh=False)
     if not devices:
         raise NoInputDeviceError(
             "No audio input device found: connect a microphone (or enable one in the system "

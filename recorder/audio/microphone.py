@@ -12,7 +12,13 @@ import time
 from types import ModuleType
 from typing import Any
 
-from recorder.audio.devices import import_sounddevice, resolve_input_device
+from recorder.audio.devices import (
+    import_sounddevice,
+    portaudio_lock,
+    resolve_input_device,
+    stream_closed,
+    stream_opened,
+)
 from recorder.audio.ring import Frames
 from recorder.audio.source import Source
 from recorder.audio.specs import MicrophoneSpec
@@ -26,6 +32,15 @@ class MicrophoneSource(Source):
 
     def __init__(self, spec: MicrophoneSpec, target_rate: int, ring_seconds: float) -> None:
         sd = import_sounddevice()
+        with portaudio_lock:  # no device re-scan between choosing the device and opening it
+            self._stream: Any = self._open(sd, spec, target_rate, ring_seconds)
+            stream_opened()
+        self._sd: ModuleType = sd
+        self.callbacks = 0
+
+    def _open(
+        self, sd: ModuleType, spec: MicrophoneSpec, target_rate: int, ring_seconds: float
+    ) -> Any:
         device = resolve_input_device(spec.device)
         last_error: Exception | None = None
         for rate, channels in _candidate_settings(
@@ -36,7 +51,7 @@ class MicrophoneSource(Source):
                     device=device.index, samplerate=rate, channels=channels, dtype="float32"
                 )
                 super().__init__(device.name, rate, channels, ring_seconds)
-                self._stream: Any = sd.InputStream(
+                return sd.InputStream(
                     device=device.index,
                     samplerate=rate,
                     channels=channels,
@@ -46,17 +61,13 @@ class MicrophoneSource(Source):
                     callback=self._callback,
                     finished_callback=self._on_finished,
                 )
-                break
             except (sd.PortAudioError, ValueError) as error:
                 last_error = error
-        else:
-            raise AudioInputError(
-                f"The audio input {device.name!r} could not be opened ({last_error}). It may be "
-                "in use by another application or unplugged; close other recording apps or "
-                "choose another input (see `ambient-recorder devices`)."
-            )
-        self._sd: ModuleType = sd
-        self.callbacks = 0
+        raise AudioInputError(
+            f"The audio input {device.name!r} could not be opened ({last_error}). It may be "
+            "in use by another application or unplugged; close other recording apps or "
+            "choose another input (see `ambient-recorder devices`)."
+        )
 
     def _callback(self, indata: Frames, frames: int, _time: Any, status: Any) -> None:
         try:
@@ -104,10 +115,12 @@ class MicrophoneSource(Source):
             self._stream.stop()
         except Exception:
             self.producer_errors += 1
-        try:
-            self._stream.close()
-        except Exception:
-            self.producer_errors += 1
+        with portaudio_lock:
+            try:
+                self._stream.close()
+            except Exception:
+                self.producer_errors += 1
+            stream_closed()
 
     def lost(self) -> str | None:
         if self.failure is None and self.started and not self.stopping:

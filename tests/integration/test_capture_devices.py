@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -13,8 +15,10 @@ import pytest
 
 from recorder import exit_codes
 from recorder.audio import Capture, MicrophoneSpec, list_input_devices, resolve_input_device
+from recorder.audio.devices import refresh_devices
 from recorder.commands import devices as devices_cmd
 from recorder.errors import AudioInputError, NoInputDeviceError
+from tests.fixtures.vmic import PulseDaemon
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -99,7 +103,7 @@ def test_with_no_device_capture_raises_a_clear_error(no_audio_env: dict[str, str
     done = _python(
         """
         from recorder.audio import Capture, MicrophoneSpec, list_input_devices
-        from recorder.errors import AudioInputError, NoInputDeviceError
+        from recorder.errors import NoInputDeviceError
         print("devices:", len(list_input_devices()))
         for spec in (MicrophoneSpec(), MicrophoneSpec("USB")):
             try:
@@ -141,3 +145,52 @@ def test_importing_the_recorder_does_not_touch_portaudio(no_audio_env: dict[str,
     )
     assert done.returncode == 0, done.stderr
     assert "sounddevice loaded: False" in done.stdout
+
+
+def test_a_microphone_plugged_in_later_is_found(
+    tmp_path: Path, no_audio_env: dict[str, str]
+) -> None:
+    runtime = tempfile.mkdtemp(prefix="apulse-", dir="/tmp")
+    env = {**no_audio_env, "PULSE_RUNTIME_PATH": runtime}
+    env.pop("ALSA_CONFIG_PATH")  # the normal ALSA config: the `pulse` device appears with it
+    script = textwrap.dedent(
+        """
+        import sys
+        from recorder.audio import list_input_devices
+        print([d.name for d in list_input_devices()], flush=True)
+        sys.stdin.readline()
+        print([d.name for d in list_input_devices()], flush=True)
+        """
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    daemon = PulseDaemon(runtime)
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout.readline().strip() == "[]"  # nothing to record from yet
+        daemon.start()  # the "microphone" is plugged in
+        child.stdin.write("\n")
+        child.stdin.flush()
+        assert "'pulse'" in child.stdout.readline()
+        assert child.wait(timeout=30) == 0
+    finally:
+        child.kill()
+        daemon.kill()
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_devices_are_not_rescanned_while_a_capture_is_open(vmic: str) -> None:
+    cap = Capture(MicrophoneSpec(vmic))
+    try:
+        assert refresh_devices() is False  # re-initialising PortAudio would kill the stream
+        assert vmic in [d.name for d in list_input_devices()]
+    finally:
+        cap.stop()
+    assert refresh_devices() is True
