@@ -16,6 +16,11 @@ def connection_text(event: ConnectionChanged, region: str = "") -> tuple[str, To
     """What the connection line says, and how it should look."""
     waiting = event.waiting_chunks
     plural = "chunk" if waiting == 1 else "chunks"
+    if event.mode == "offline" and not event.last_error:  # starting up or reconnecting
+        text = "Connecting to the transcription server…"
+        if waiting:
+            text += f" — {waiting} {plural} waiting to upload"
+        return text, Tone.WARN
     if event.mode == "offline":
         text = f"Offline — {waiting} {plural} waiting to upload"
         if event.detail:
