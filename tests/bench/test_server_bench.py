@@ -138,12 +138,13 @@ def test_wer_of_live_chunks_vs_the_whole_file(
     )
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_throughput_with_ten_concurrent_sessions(
-    make_local_server: Callable[..., LocalServerProcess], tmp_path: Path
+    make_local_server: Callable[..., LocalServerProcess], tmp_path: Path, workers: int
 ) -> None:
     seconds = 45
     data = write_ogg(tmp_path / "c.ogg", read_consult()[: seconds * RATE]).read_bytes()
-    server = make_local_server()
+    server = make_local_server(workers=workers)
     warm = api_for(server.base_url, server.api_key)
     single = _through_server(warm, data)  # also loads the model
     single = _through_server(warm, data)
@@ -166,7 +167,7 @@ def test_throughput_with_ten_concurrent_sessions(
     wall = time.perf_counter() - started
     acks = sorted(t for _, t in results)
     print(
-        f"\n10 sessions x {seconds} s at once (1 worker): all READY in {wall:.1f} s = "
+        f"\n10 sessions x {seconds} s at once ({workers} worker(s)): all READY in {wall:.1f} s = "
         f"{10 * seconds / wall:.1f} audio s per s; one chunk alone {single:.2f} s; "
         f"wall / (10 x alone) = {wall / (10 * single):.2f}; upload acknowledged in "
         f"median {statistics.median(acks) * 1000:.0f} ms, max {acks[-1] * 1000:.0f} ms"
