@@ -371,3 +371,19 @@ def test_the_final_transcript_is_503_with_retry_after_while_chunks_are_pending(
     final = api.client.get(f"/sessions/{session_id}/transcript")
     assert final.status_code == 200 and final.json()["transcript"]
     api.client.close()
+
+
+def test_an_index_sent_as_a_file_is_422(
+    api: Api, recording: tuple[str, str], short_chunks: list[bytes]
+) -> None:
+    session_id, recording_id = recording
+    url = f"/sessions/{session_id}/restful-segment-transcription/{recording_id}:transcribe"
+    response = api.client.post(
+        url,
+        files=[
+            ("file", ("a.ogg", short_chunks[0], "audio/ogg")),
+            ("index", ("i", b"0", "text/plain")),
+        ],
+    )
+    assert response.status_code in (400, 422), response.text
+    assert response.json()["detail"]["type"] in ("BadRequestError", "ValidationError")

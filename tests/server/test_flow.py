@@ -9,6 +9,7 @@ chunk is lost (a quarter of the words missing: WER >= 0.25 on its own) or duplic
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,23 @@ def test_other_audio_formats_are_transcribed(
     body = api.wait_settled(session_id)
     assert body["chunks"][0]["status"] == "READY"
     assert "good morning" in normalise(body["transcript"])
+
+
+def test_the_same_index_sent_at_once_from_many_threads_makes_one_chunk(
+    api: Api, short_chunks: list[bytes]
+) -> None:
+    session_id = api.new_session()
+    recording_id = api.new_recording(session_id)
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(
+            pool.map(
+                lambda i: (
+                    api.send_chunk(session_id, recording_id, 0, short_chunks[i % 2]).status_code
+                ),
+                range(8),
+            )
+        )
+    assert codes == [200] * 8
+    body = api.wait_settled(session_id)
+    assert [c["id"] for c in body["chunks"]] == [f"{recording_id}-0"]
+    assert body["chunks"][0]["status"] == "READY"
