@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Sequence
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from recorder import exit_codes
@@ -35,6 +37,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RecorderError, OSError) as error:  # e.g. the data folder cannot be created
         QMessageBox.critical(None, "Ambient Recorder cannot start", str(error))
         return exit_codes.FAILURE
+    _quit_on_signals(controller)
     code = app.exec()
     wait_for_background()
     return code
+
+
+def _quit_on_signals(controller: Controller) -> None:
+    """SIGTERM (logout, shutdown) and Ctrl-C stop recording cleanly: the last chunk is flushed."""
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        QTimer.singleShot(0, controller.guard.quit_now)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    wake = QTimer(controller)  # Python runs signal handlers only between bytecodes: tick
+    wake.timeout.connect(lambda: None)
+    wake.start(250)

@@ -80,6 +80,11 @@ class CloseGuard(QObject):
         self._shutdown()
         self.window.close()
 
+    def quit_now(self) -> None:
+        """Quit without asking (the OS is ending the session): stop, keep the audio, shut down."""
+        self._shutdown()
+        self.window.close()
+
     def _shutdown(self) -> None:
         if self.quitting:
             return

@@ -18,7 +18,7 @@ from keyring.errors import PasswordDeleteError
 class FileKeyring(KeyringBackend):
     """Passwords in one JSON file: {"service\\u0000username": password}."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self, path: Path) -> None:
         super().__init__()

@@ -91,3 +91,45 @@ def _name(widget: QWidget) -> str:
     if widget.accessibleName():
         return widget.accessibleName()
     return widget.text() if isinstance(widget, QAbstractButton) else ""
+
+
+def test_sigterm_quits_the_app_cleanly(tmp_path: Any, local_server: Any) -> None:
+    """A logout sends SIGTERM: the app shuts the core down and exits 0 (no traceback)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ)
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        AMBIENT_RECORDER_DATA_DIR=str(tmp_path / "data"),
+        AMBIENT_RECORDER_CONFIG_DIR=str(tmp_path / "config"),
+        HEIDI_BASE_URL=local_server.base_url,
+        HEIDI_API_KEY=local_server.api_key,
+        HEIDI_EMAIL="clinician@example.org",
+        HEIDI_USER_ID="ui-sigterm",
+        PYTHONPATH=str(repo),
+    )
+    app = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from ui.app import main; sys.exit(main())"],
+        env=env,
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    spool = tmp_path / "data" / "spool"
+    deadline = time.monotonic() + 60
+    while not spool.exists() and app.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)  # the core opens its spool right after the window is up
+    time.sleep(0.5)
+    assert app.poll() is None, app.communicate()[1][-2000:]
+    assert spool.exists()
+    app.send_signal(signal.SIGTERM)
+    _out, err = app.communicate(timeout=60)
+    assert app.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
