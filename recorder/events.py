@@ -42,7 +42,11 @@ class ElapsedChanged:
 
 @dataclass(frozen=True)
 class CaptureProblem:
-    """Something went wrong with capture: `kind` is overflow, stalled, device_lost or disk."""
+    """Something went wrong with capture: `kind` is overflow, stalled, device_lost or disk.
+
+    device_lost also covers a file source that decoded shorter than it declared. For
+    overflow, `count` is frames dropped on a ring overrun, or flagged PortAudio callbacks.
+    """
 
     kind: str
     message: str
