@@ -11,6 +11,7 @@ walked here and each gets a hypothesis test built from its strategy.)
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ def identity(local_server: LocalServerProcess) -> dict[str, str]:
 
 
 def _exercise(case: Any, identity: dict[str, str], base_url: str) -> None:
-    if case.path_parameters and hash(repr(case.query) + repr(case.body)) % 2 == 0:
+    if case.path_parameters and zlib.crc32(repr((case.query, case.body)).encode()) % 2 == 0:
         for name in ("session_id", "recording_id"):
             if name in case.path_parameters:
                 case.path_parameters[name] = identity[name]
