@@ -100,7 +100,12 @@ class WorkerPool:
             if job is None:
                 self._wait_for_work()
                 continue
-            self._process(job)
+            try:
+                self._process(job)
+            except Exception as error:  # e.g. the store closed under us at shutdown
+                if self._stopping:
+                    return  # the chunk stays WORKING and is resumed at the next start
+                log.error("chunk %s: result not recorded (%s)", job.public_id, type(error).__name__)
             if self._on_done is not None:
                 self._on_done()
 
