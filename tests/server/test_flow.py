@@ -215,3 +215,12 @@ def test_the_same_index_sent_at_once_from_many_threads_makes_one_chunk(
     body = api.wait_settled(session_id)
     assert [c["id"] for c in body["chunks"]] == [f"{recording_id}-0"]
     assert body["chunks"][0]["status"] == "READY"
+
+
+def test_the_colon_in_segment_paths_may_be_percent_encoded(api: Api) -> None:
+    session_id = api.new_session()
+    recording_id = api.new_recording(session_id)
+    url = f"/sessions/{session_id}/restful-segment-transcription/{recording_id}%3Afinish"
+    assert api.client.post(url).json() == {"is_success": True}
+    other = f"/sessions/{session_id}/restful-segment-transcription/{recording_id}:nonsense"
+    assert api.client.post(other).status_code == 404
