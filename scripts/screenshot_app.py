@@ -18,6 +18,26 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
+def _dark_palette() -> object:
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    role = QPalette.ColorRole
+    for name, colour in (
+        (role.Window, "#202124"),
+        (role.WindowText, "#e8eaed"),
+        (role.Base, "#17181a"),
+        (role.AlternateBase, "#2a2b2e"),
+        (role.Text, "#e8eaed"),
+        (role.Button, "#2d2e31"),
+        (role.ButtonText, "#e8eaed"),
+        (role.Highlight, "#3b82f6"),
+        (role.HighlightedText, "#ffffff"),
+    ):
+        palette.setColor(name, QColor(colour))
+    return palette
+
+
 def main(out: Path, speed: float, timeout_s: float) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="ambient-screenshot-"))
     os.environ["AMBIENT_RECORDER_DATA_DIR"] = str(scratch / "data")
@@ -37,6 +57,9 @@ def main(out: Path, speed: float, timeout_s: float) -> int:
 
     app = QApplication(sys.argv[:1])
     app.setWindowIcon(app_icon())
+    if os.environ.get("SCREENSHOT_DARK"):  # check the status colours on a dark palette too
+        app.setStyle("Fusion")
+        app.setPalette(_dark_palette())
     bridge = EventBridge()
     core = AmbientCore(bridge.emit_event)
     window = MainWindow()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,12 @@ from recorder.events import (
     ElapsedChanged,
     SessionStateChanged,
 )
-from recorder.settings import get_api_key, keyring_problem
+from recorder.settings import Settings
 from recorder.states import ChunkState, SessionState
 from ui.bridge import EventBridge
 from ui.close_guard import CloseGuard, Confirm, ask_user
 from ui.core_api import CoreApi
+from ui.dialog_flows import RecoveryFlow, SettingsFlow
 from ui.main_window import MainWindow, app_icon
 from ui.recovery_dialog import RecoveryDialog
 from ui.settings_dialog import SettingsDialog
@@ -61,8 +61,8 @@ class Controller(QObject):
         self.recording_id: str | None = None
         self.waiting_uploads = 0
         self.connection: ConnectionChanged | None = None
-        self.recovery_dialog: RecoveryDialog | None = None
-        self.settings_dialog: SettingsDialog | None = None
+        self.settings_flow = SettingsFlow(core, window, self._settings_applied, self._show_error)
+        self.recovery_flow = RecoveryFlow(core, window, self._resuming, self._show_error)
         self._starting = False
         self._require_consent = core.settings.require_consent
         use_tray = tray_available() if use_tray is None else use_tray
@@ -105,7 +105,7 @@ class Controller(QObject):
         self.core.start()
         if self.source is None:
             self.refresh_devices()
-        run_in_background(self.core.unfinished_recordings, self._offer_recovery, self._show_error)
+        self.recovery_flow.offer()
 
     # --- events -----------------------------------------------------------------------------
     def _on_any_event(self, event: object) -> None:
@@ -142,6 +142,13 @@ class Controller(QObject):
             )
         self._update_can_start()
         self._update_tray()
+        self._update_title()
+
+    def _update_title(self) -> None:
+        """The taskbar shows whether a consult is being recorded, even with the window behind."""
+        prefix = {SessionState.RECORDING: "● Recording", SessionState.PAUSED: "Paused"}
+        state = prefix.get(self.state)
+        self.window.setWindowTitle(f"{state} — Ambient Recorder" if state else "Ambient Recorder")
 
     def _on_elapsed(self, event: ElapsedChanged) -> None:
         if event.recording_id == self.recording_id:
@@ -254,46 +261,30 @@ class Controller(QObject):
     # --- settings and recovery ----------------------------------------------------------------
     def open_settings(self) -> None:
         """Open the settings dialog; Save applies them through the core, off the GUI thread."""
-        dialog = SettingsDialog(self.core.settings, get_api_key(), keyring_problem(), self.window)
-        self.settings_dialog = dialog
-        dialog.accepted.connect(lambda: self._apply_settings(dialog))
-        dialog.open()
+        self.settings_flow.open()
 
-    def _apply_settings(self, dialog: SettingsDialog) -> None:
-        settings = dialog.chosen()
-        if settings is None:
-            return
-        key = dialog.new_api_key()
+    @property
+    def settings_dialog(self) -> SettingsDialog | None:
+        """The settings dialog last opened (None before)."""
+        return self.settings_flow.dialog
 
-        def applied(_result: object) -> None:
-            self._require_consent = settings.require_consent
-            self.window.session.set_consent_required(settings.require_consent)
-            self._update_can_start()
-            self.window.status.showMessage("Settings saved.", 10_000)
+    @property
+    def recovery_dialog(self) -> RecoveryDialog | None:
+        """The unfinished-recordings dialog, once the core reported any."""
+        return self.recovery_flow.dialog
 
-        run_in_background(
-            lambda: self.core.apply_settings(settings, key), applied, self._show_error
-        )
+    def _settings_applied(self, settings: Settings) -> None:
+        self._require_consent = settings.require_consent
+        self.window.session.set_consent_required(settings.require_consent)
+        self._update_can_start()
+        self.window.status.showMessage("Settings saved.", 10_000)
 
-    def _offer_recovery(self, summaries: object) -> None:
-        found = list(summaries) if isinstance(summaries, list | tuple) else []
-        if not found:
-            return
-        dialog = RecoveryDialog(found, self.window)
-        self.recovery_dialog = dialog
-        dialog.accepted.connect(lambda: self._resume(dialog.chosen_ids()))
-        dialog.open()
-
-    def _resume(self, recording_ids: list[str]) -> None:
+    def _resuming(self, recording_ids: list[str]) -> None:
         if recording_ids and self.state not in CAPTURING and not self._starting:
             self.recording_id = recording_ids[0]
             self.window.chunk_model.show_recording(recording_ids[0])
             self.window.transcript_model.show_recording(recording_ids[0])
             self.window.transcript.refresh()
-        for recording_id in recording_ids:
-            run_in_background(
-                partial(self.core.resume_uploads, recording_id), None, self._show_error
-            )
 
     # --- closing ------------------------------------------------------------------------------
     def pending_uploads(self) -> int:

@@ -54,6 +54,7 @@ def test_consult_records_uploads_and_transcribes(qtbot: QtBot, app: App) -> None
     qtbot.mouseClick(w.controls.main_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: app.controller.state is SessionState.RECORDING, timeout=15_000)
     assert w.controls.main_button.text() == "Pause"
+    assert w.windowTitle() == "● Recording — Ambient Recorder"
     assert not w.session.patient.isEnabled(), "consult details lock while recording"
     assert w.chunk_model.rowCount() == 1  # the chunk being recorded
     qtbot.waitUntil(lambda: w.controls.elapsed_label.text() != "0:00", timeout=15_000)

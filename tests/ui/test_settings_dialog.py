@@ -105,7 +105,8 @@ def test_saved_through_the_core_key_in_keyring_then_connects(
     with running_app(qtbot, tmp_path / "data", start, None) as app:
         w = app.window
         app.wait(qtbot, lambda: w.status.connection.text().startswith("Offline"), 30)
-        app.controller.open_settings()
+        app.controller.open_settings()  # the key hint is read off the GUI thread first
+        app.wait(qtbot, lambda: app.controller.settings_dialog is not None, 10)
         dialog = app.controller.settings_dialog
         assert dialog is not None and dialog.key_label.text() == "No API key stored"
         dialog.new_key.setText(local_server.api_key)
@@ -122,6 +123,7 @@ def test_saved_through_the_core_key_in_keyring_then_connects(
         app.wait(qtbot, lambda: w.status.connection.text().startswith("Connected to Heidi AU"), 30)
         assert w.controls.main_button.isEnabled(), "consent no longer required by the practice"
         app.controller.open_settings()
+        app.wait(qtbot, lambda: app.controller.settings_dialog is not dialog, 10)
         again = app.controller.settings_dialog
         assert again is not None and again.key_label.text() == f"•••• {local_server.api_key[-4:]}"
         again.reject()

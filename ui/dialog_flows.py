@@ -1,0 +1,95 @@
+"""The two dialog round trips with the core: Settings (load key hint → edit → apply) and the
+start-up offer of unfinished recordings (list → choose → resume uploads).
+
+Every core or keyring call runs off the GUI thread; the dialogs open window-modal
+and non-blocking (`open()`), so core events keep flowing while they are up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from PySide6.QtWidgets import QWidget
+
+from recorder.settings import Settings, get_api_key, keyring_problem
+from ui.core_api import CoreApi
+from ui.recovery_dialog import RecoveryDialog
+from ui.settings_dialog import SettingsDialog
+from ui.worker import run_in_background
+
+OnError = Callable[[BaseException], None]
+
+
+class SettingsFlow:
+    """Settings… : read the stored key (for its hint) in the background, edit, apply via core."""
+
+    def __init__(
+        self,
+        core: CoreApi,
+        parent: QWidget,
+        on_applied: Callable[[Settings], None],
+        on_error: OnError,
+    ) -> None:
+        self.core = core
+        self.parent = parent
+        self.on_applied = on_applied
+        self.on_error = on_error
+        self.dialog: SettingsDialog | None = None
+
+    def open(self) -> None:
+        """Fetch the key hint and keyring state off the GUI thread, then show the dialog."""
+        run_in_background(lambda: (get_api_key(), keyring_problem()), self._show, self.on_error)
+
+    def _show(self, found: object) -> None:
+        key, note = found if isinstance(found, tuple) else (None, None)
+        dialog = SettingsDialog(self.core.settings, key, note, self.parent)
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: self._apply(dialog))
+        dialog.open()
+
+    def _apply(self, dialog: SettingsDialog) -> None:
+        settings = dialog.chosen()
+        if settings is None:
+            return
+        key = dialog.new_api_key()
+        run_in_background(
+            lambda: self.core.apply_settings(settings, key),
+            lambda _result: self.on_applied(settings),
+            self.on_error,
+        )
+
+
+class RecoveryFlow:
+    """At start: list unfinished recordings; for the ones the user ticks, resume uploads."""
+
+    def __init__(
+        self,
+        core: CoreApi,
+        parent: QWidget,
+        on_resuming: Callable[[list[str]], None],
+        on_error: OnError,
+    ) -> None:
+        self.core = core
+        self.parent = parent
+        self.on_resuming = on_resuming
+        self.on_error = on_error
+        self.dialog: RecoveryDialog | None = None
+
+    def offer(self) -> None:
+        """Ask the core (off the GUI thread) and show the dialog when there is anything."""
+        run_in_background(self.core.unfinished_recordings, self._show, self.on_error)
+
+    def _show(self, summaries: object) -> None:
+        found = list(summaries) if isinstance(summaries, list | tuple) else []
+        if not found:
+            return
+        dialog = RecoveryDialog(found, self.parent)
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: self._resume(dialog.chosen_ids()))
+        dialog.open()
+
+    def _resume(self, recording_ids: list[str]) -> None:
+        self.on_resuming(recording_ids)
+        for recording_id in recording_ids:
+            run_in_background(partial(self.core.resume_uploads, recording_id), None, self.on_error)
