@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from recorder import exit_codes
+from recorder.core import AmbientCore
 from recorder.errors import RecorderError
 from ui.bridge import EventBridge
 from ui.controller import Controller
@@ -19,8 +20,6 @@ from ui.worker import wait_for_background
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build the app, start the core, run the event loop; returns the exit code."""
-    from recorder.core import AmbientCore
-
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     assert isinstance(app, QApplication)
     app.setApplicationName("Ambient Recorder")

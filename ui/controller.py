@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
 from recorder.audio import MicrophoneSpec
+from recorder.core import ConsultMeta
 from recorder.events import (
     ChunkRecorded,
     ChunkStateChanged,
@@ -182,8 +183,6 @@ class Controller(QObject):
 
     def record(self) -> None:
         """Start a recording with the consult details; the device opens off the GUI thread."""
-        from recorder.core import ConsultMeta
-
         w = self.window
         if self._starting or self.state not in STARTABLE:
             return
