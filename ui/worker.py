@@ -1,7 +1,7 @@
 """Run slow calls (disk, keyring, device queries, core calls that may wait) off the GUI thread.
 
-A small Python thread pool runs the call (QRunnable is avoided: on PySide6 6.12
-each `run()` loses a reference to None, see ui/qt_compat.py). The result or the
+A small Python thread pool runs the call (plain Python threads, so the core's
+calls never run inside Qt's thread pool). The result or the
 error comes back through a queued signal to a QObject living on the GUI thread,
 so callbacks always run there. Errors arrive as the exception; callers show
 `str(error)`.
