@@ -25,6 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("Ambient Recorder")
     app.setOrganizationName("AmbientRecorder")
     app.setWindowIcon(app_icon())
+    app.setDesktopFileName("ambient-recorder")  # matches packaging/linux/ambient-recorder.desktop
     app.setQuitOnLastWindowClosed(False)  # the close guard decides (tray while uploading)
     bridge = EventBridge()
     try:
