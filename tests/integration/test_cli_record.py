@@ -166,3 +166,34 @@ def test_kill_9_mid_recording_then_any_command_recovers(tmp_path: Path) -> None:
     # lossy codec: compare as correlation, which fails if anything is shifted or repeated
     corr = float(np.corrcoef(exported, original)[0, 1])
     assert corr > 0.95, corr
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_last_chunk(tmp_path: Path) -> None:
+    """SIGINT (Ctrl-C) mid-recording: exit 0, the shorter last chunk flushed, nothing lost."""
+    data = tmp_path / "data"
+    proc = subprocess.Popen(
+        cli_command("record", "--input", str(SAMPLE), "--speed", "10", "--no-upload"),
+        cwd=REPO_ROOT,
+        env=cli_env(data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60
+    while "started" not in proc.stderr.readline():
+        assert proc.poll() is None and time.monotonic() < deadline, "never started"
+    time.sleep(6.0)  # ~60 s of audio at 10x: one full chunk and a partial one
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    chunks = [(int(i), float(d)) for i, d, _ in CHUNK_LINE.findall(out)]
+    assert len(chunks) >= 2
+    rid = _recording_id(out)
+    listing = json.loads(run_cli(data, "spool", "--json").stdout)
+    recs = listing if isinstance(listing, list) else listing["recordings"]
+    (rec,) = [r for r in recs if r["recording_id"] == rid]
+    assert rec["state"] == "recorded"
+    assert abs(sum(c["duration_s"] for c in rec["chunks"]) - sum(d for _, d in chunks)) < 0.01
+    assert 45 <= chunks[0][1] <= 60 and chunks[-1][1] < 45
