@@ -59,7 +59,7 @@ def start_local_server(
         jwt_ttl_s=jwt_ttl_s,
         max_upload_bytes=max_upload_bytes,
     )
-    server = make_server(create_app(config))
+    server = make_server(create_app(config), log_level="warning")
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="local-server", daemon=True
     )

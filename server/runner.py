@@ -64,10 +64,13 @@ class QuietExitServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def make_server(app: FastAPI, *, access_log: bool = False) -> QuietExitServer:
+def make_server(
+    app: FastAPI, *, access_log: bool = False, log_level: str = "info"
+) -> QuietExitServer:
+    """A uvicorn server; embedded in the app or `record --local` it logs warnings only."""
     config = uvicorn.Config(
         QuietCrashes(app),
-        log_level="info",
+        log_level=log_level,
         access_log=access_log,
         lifespan="on",
         timeout_graceful_shutdown=5,
