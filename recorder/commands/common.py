@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from recorder import paths
+from recorder.settings import Settings, SettingsError, effective_settings
 from recorder.spool import Spool
 
 
@@ -29,3 +30,20 @@ def open_spool(args: argparse.Namespace) -> Spool:
             file=sys.stderr,
         )
     return spool
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """--server URL / --local: which transcription server to talk to (else the settings)."""
+    parser.add_argument("--server", metavar="URL", help="Heidi base URL (overrides settings)")
+    parser.add_argument(
+        "--local", action="store_true", help="start the local transcription server in-process"
+    )
+
+
+def load_settings_or_defaults() -> Settings:
+    """Saved settings with HEIDI_* applied; unusable settings are reported and defaults used."""
+    try:
+        return effective_settings()
+    except SettingsError as error:
+        print(f"warning: {error} Using defaults.", file=sys.stderr)
+        return Settings()

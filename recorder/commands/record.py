@@ -13,12 +13,17 @@ from typing import Any
 
 from recorder import exit_codes
 from recorder.audio import FileSpec, MicrophoneSpec, SourceSpec
-from recorder.commands.common import add_data_dir, open_spool
+from recorder.commands.common import (
+    add_data_dir,
+    add_server_options,
+    load_settings_or_defaults,
+    open_spool,
+)
 from recorder.commands.printer import EventPrinter
 from recorder.errors import AudioInputError, BadAudioFileError, NoInputDeviceError, SpoolError
 from recorder.heidi.errors import ConfigError
 from recorder.session import ConsultMeta, RecordingSession, SessionOptions
-from recorder.settings import Settings, SettingsError, effective_settings
+from recorder.settings import Settings
 from recorder.spool import Spool
 from recorder.states import SessionState
 from recorder.uplink import Uplink, open_uplink
@@ -40,10 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--duration", type=float, metavar="SECONDS", help="stop after SECONDS")
     add_data_dir(parser)
     parser.add_argument("--no-upload", action="store_true", help="only record into the spool")
-    parser.add_argument("--server", metavar="URL", help="Heidi base URL (overrides settings)")
-    parser.add_argument(
-        "--local", action="store_true", help="start the local transcription server in-process"
-    )
+    add_server_options(parser)
     parser.add_argument("--consent", action="store_true", help="the patient gave consent")
     parser.add_argument("--patient", default="", help="patient name or EHR id (never logged)")
     parser.add_argument("--language", default=None, help="language code (default: settings)")
@@ -63,19 +65,11 @@ def _source(args: argparse.Namespace) -> SourceSpec:
     return MicrophoneSpec(device)
 
 
-def _settings() -> Settings:
-    try:
-        return effective_settings()
-    except SettingsError as error:
-        print(f"warning: {error} Using defaults.", file=sys.stderr)
-        return Settings()
-
-
 def run(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         print("error: --duration must be positive", file=sys.stderr)
         return exit_codes.USAGE
-    settings = _settings()
+    settings = load_settings_or_defaults()
     try:
         source = _source(args)
         spool = open_spool(args)

@@ -6,11 +6,15 @@ import argparse
 import sys
 
 from recorder import exit_codes
-from recorder.commands.common import add_data_dir, open_spool
+from recorder.commands.common import (
+    add_data_dir,
+    add_server_options,
+    load_settings_or_defaults,
+    open_spool,
+)
 from recorder.commands.printer import EventPrinter
 from recorder.errors import SpoolError
 from recorder.heidi.errors import HeidiError
-from recorder.settings import Settings, SettingsError, effective_settings
 from recorder.states import RecordingState
 from recorder.uplink import FINISH_WAIT_S, open_uplink
 
@@ -25,10 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "crash) but is not done, call :finish, and print the final transcripts.",
     )
     add_data_dir(parser)
-    parser.add_argument("--server", metavar="URL", help="Heidi base URL (overrides settings)")
-    parser.add_argument(
-        "--local", action="store_true", help="start the local transcription server in-process"
-    )
+    add_server_options(parser)
     parser.add_argument(
         "--skip-rejected",
         action="store_true",
@@ -40,16 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=run)
 
 
-def _settings() -> Settings:
-    try:
-        return effective_settings()
-    except SettingsError as error:
-        print(f"warning: {error} Using defaults.", file=sys.stderr)
-        return Settings()
-
-
 def run(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = load_settings_or_defaults()
     try:
         spool = open_spool(args)
     except SpoolError as error:

@@ -10,11 +10,10 @@ import time
 from typing import Any
 
 from recorder import exit_codes, paths
-from recorder.commands.common import add_data_dir
+from recorder.commands.common import add_data_dir, add_server_options, load_settings_or_defaults
 from recorder.events import Event, TranscriptUpdated
 from recorder.heidi.client import HeidiClient
 from recorder.heidi.errors import HeidiError
-from recorder.settings import Settings, SettingsError, effective_settings
 from recorder.transcript import TranscriptPoller, joined_text, merge_live
 from recorder.uplink import resolve_target
 
@@ -33,20 +32,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--timeout", type=float, default=None, metavar="S", help="with --follow: stop after S s"
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.add_argument("--server", metavar="URL", help="Heidi base URL (overrides settings)")
-    parser.add_argument(
-        "--local", action="store_true", help="start the local transcription server in-process"
-    )
+    add_server_options(parser)
     add_data_dir(parser)
     parser.set_defaults(run=run)
-
-
-def _settings() -> Settings:
-    try:
-        return effective_settings()
-    except SettingsError as error:
-        print(f"warning: {error} Using defaults.", file=sys.stderr)
-        return Settings()
 
 
 def as_json(update: TranscriptUpdated) -> dict[str, Any]:
@@ -85,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if args.follow and not args.live:
         print("error: --follow needs --live", file=sys.stderr)
         return exit_codes.USAGE
-    settings = _settings()
+    settings = load_settings_or_defaults()
     try:
         target = resolve_target(
             settings, paths.data_dir(args.data_dir), server_url=args.server, local=args.local

@@ -9,10 +9,9 @@ from pathlib import Path
 import soundfile as sf
 
 from recorder import exit_codes, paths
-from recorder.commands.common import add_data_dir
+from recorder.commands.common import add_data_dir, add_server_options, load_settings_or_defaults
 from recorder.errors import BadAudioFileError
 from recorder.heidi.errors import HeidiError
-from recorder.settings import Settings, SettingsError, effective_settings
 from recorder.uplink import resolve_target
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -36,10 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "transcript and the session id.",
     )
     parser.add_argument("file", type=Path, metavar="FILE", help="audio file (.ogg, .mp3, .wav …)")
-    parser.add_argument("--server", metavar="URL", help="Heidi base URL (overrides settings)")
-    parser.add_argument(
-        "--local", action="store_true", help="start the local transcription server in-process"
-    )
+    add_server_options(parser)
     parser.add_argument("--language", default=None, help="language code (default: settings)")
     add_data_dir(parser)
     parser.set_defaults(run=run)
@@ -70,21 +66,13 @@ def read_audio_file(path: Path) -> tuple[bytes, str]:
     return path.read_bytes(), content_type
 
 
-def _settings() -> Settings:
-    try:
-        return effective_settings()
-    except SettingsError as error:
-        print(f"warning: {error} Using defaults.", file=sys.stderr)
-        return Settings()
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         audio, content_type = read_audio_file(args.file)
     except BadAudioFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return exit_codes.AUDIO_INPUT
-    settings = _settings()
+    settings = load_settings_or_defaults()
     try:
         target = resolve_target(
             settings, paths.data_dir(args.data_dir), server_url=args.server, local=args.local
