@@ -52,6 +52,7 @@ from recorder.uplink import Uplink, open_uplink
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 30.0
+SESSION_DRAIN_S = 120.0  # Stop drains at most the ring (~30 s of audio): seconds of work
 FINISHED_SESSION = frozenset({SessionState.DONE, SessionState.FAILED})
 
 __all__ = ["AmbientCore", "ConsultMeta", "RecordingSummary"]
@@ -90,6 +91,10 @@ class AmbientCore:
         self._transcripts: dict[str, TranscriptUpdated] = {}
         self._start_error: RecorderError | None = None
         self._finish_wanted: set[str] = set()  # recordings to finish once connected
+        self._flags = threading.Lock()  # guards _starting / _stop_pending; never held long
+        self._starting = False
+        self._stop_pending = False
+        self._closing = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -149,10 +154,16 @@ class AmbientCore:
 
     def shutdown(self, wait_for_uploads_s: float = 0.0) -> None:
         """Stop recording (flushing the last chunk), optionally wait for uploads, then stop."""
-        session = self._session
+        with self._lock:  # waits for a start_recording in flight; none can begin after this
+            self._closing = True
+            session = self._session
         if session is not None and session.state not in FINISHED_SESSION:
             session.stop()
-            session.wait(30.0)
+        if session is not None and not session.wait(SESSION_DRAIN_S):
+            # the writer is stuck (a hung device): leave the spool open for it; whatever it
+            # has not committed is in the journal and recovered at the next start
+            log.warning("recording writer did not finish in %.0f s", SESSION_DRAIN_S)
+            return
         uplink = self._uplink
         if uplink is not None and wait_for_uploads_s > 0:
             deadline = time.monotonic() + wait_for_uploads_s
@@ -210,11 +221,28 @@ class AmbientCore:
 
     def start_recording(self, source: SourceSpec, meta: ConsultMeta) -> str:
         """Open the input and start a recording; raises RecorderError with a clear message."""
+        with self._flags:
+            self._starting = True
+            self._stop_pending = False
+        try:
+            session = self._start_session(source, meta)
+        finally:
+            with self._flags:
+                self._starting = False
+                stop_now, self._stop_pending = self._stop_pending, False
+        if stop_now:  # Stop was pressed while the input was still opening
+            session.stop()
+        assert session.recording_id is not None
+        return session.recording_id
+
+    def _start_session(self, source: SourceSpec, meta: ConsultMeta) -> RecordingSession:
         if self.settings.require_consent and not meta.consent_obtained:
             raise RecorderError("Tick the consent box before recording: consent is required.")
         if not self._ready.wait(READY_TIMEOUT_S) or self._spool is None:
             raise self._start_error or RecorderError("The recorder is still starting; try again.")
-        with self._lock:
+        with self._lock:  # shutdown() waits on this lock for a start in flight
+            if self._closing:
+                raise RecorderError("The recorder is shutting down.")
             if self._session is not None and self._session.state not in FINISHED_SESSION:
                 raise RecorderError("A recording is already in progress.")
             options = SessionOptions(
@@ -223,9 +251,9 @@ class AmbientCore:
             session = RecordingSession(
                 self._spool, source, meta, self._emit, options=options, on_chunk=self._chunk_ready
             )
-            rid = session.start()
+            session.start()
             self._session = session
-        return rid
+        return session
 
     def pause(self) -> None:
         if self._session is not None:
@@ -236,7 +264,14 @@ class AmbientCore:
             self._session.resume()
 
     def stop(self) -> None:
-        """Stop capture; the session flushes the last chunk, then uploads drain and finish."""
+        """Stop capture; the session flushes the last chunk, then uploads drain and finish.
+
+        Never blocks: a Stop that arrives while the input is still opening is remembered.
+        """
+        with self._flags:
+            if self._starting:
+                self._stop_pending = True
+                return
         if self._session is not None:
             self._session.stop()
 

@@ -18,6 +18,7 @@ from recorder.errors import RecorderError
 from recorder.events import (
     ChunkRecorded,
     ConnectionChanged,
+    ErrorOccurred,
     Event,
     RecordingStateChanged,
     TranscriptUpdated,
@@ -157,3 +158,43 @@ def test_no_key_is_reported_offline_and_recording_still_works(
     )
     assert core.pending_uploads() >= 3  # kept and queued for when a key is set
     assert [r.recording_id for r in core.unfinished_recordings()] == [rid]
+
+
+def test_stop_and_shutdown_racing_a_start_lose_nothing(tmp_path: Path, heidi_env: Settings) -> None:
+    """Closing the app while the input is still opening: the recording is closed cleanly.
+
+    (A real race the UI hit: shutdown closed the spool under a session that had just
+    started.) Every interleaving must end with either a refused start or a RECORDED
+    recording, and never an error from a closed spool.
+    """
+    from recorder.errors import RecorderError as Refused
+    from recorder.spool import Spool
+
+    for attempt in range(6):
+        data = tmp_path / f"data{attempt}"
+        events = Events()
+        core = AmbientCore(events, data_dir=data, settings=heidi_env)
+        core.start()
+        assert core.wait_ready(30)
+        outcome: list[object] = []
+
+        def start(core: AmbientCore = core, outcome: list[object] = outcome) -> None:
+            try:
+                outcome.append(core.start_recording(FileSpec(SAMPLE, speed=1), ConsultMeta(True)))
+            except Refused as error:
+                outcome.append(error)
+
+        starter = threading.Thread(target=start)
+        starter.start()
+        time.sleep(0.01 * attempt)
+        core.stop()
+        core.shutdown()
+        starter.join(30)
+        (result,) = outcome
+        problems = [e for e in events.of(ErrorOccurred) if "closed" in e.message]
+        assert problems == []
+        if isinstance(result, str):
+            with Spool.open(data) as spool:
+                assert spool.recording(result).state is RecordingState.RECORDED
+        else:
+            assert "shutting down" in str(result)
