@@ -27,7 +27,7 @@ from pathlib import Path
 
 from recorder import paths
 from recorder.audio import InputDevice, SourceSpec, list_input_devices
-from recorder.errors import RecorderError
+from recorder.errors import RecorderError, SpoolError
 from recorder.events import (
     ChunkStateChanged,
     ConnectionChanged,
@@ -117,7 +117,7 @@ class AmbientCore:
             self._spool = Spool.open(self._data_dir)
             if self._spool.key_warning:
                 self._emit(ErrorOccurred(self._spool.key_warning, where="spool"))
-            self._spool.recover_interrupted()
+            self._recover()
         except RecorderError as error:
             self._start_error = error
             self._emit(ErrorOccurred(str(error), where="spool"))
@@ -125,6 +125,14 @@ class AmbientCore:
             return
         self._ready.set()
         self._connect()
+
+    def _recover(self) -> None:
+        """Recover crashed recordings; if that fails (disk still full), say so and go on."""
+        assert self._spool is not None
+        try:
+            self._spool.recover_interrupted()
+        except SpoolError as error:  # the journal stays on disk; the next start tries again
+            self._emit(ErrorOccurred(f"A crashed recording could not be recovered yet: {error}"))
 
     def _connect(self) -> None:
         assert self._spool is not None and self._settings is not None

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from recorder import paths
+from recorder.errors import SpoolError
 from recorder.settings import Settings, SettingsError, effective_settings
 from recorder.spool import Spool
 
@@ -23,7 +24,12 @@ def open_spool(args: argparse.Namespace) -> Spool:
     spool = Spool.open(paths.data_dir(getattr(args, "data_dir", None)))
     if spool.key_warning:
         print(f"warning: {spool.key_warning}", file=sys.stderr)
-    for rec in spool.recover_interrupted():
+    try:
+        recovered = spool.recover_interrupted()
+    except SpoolError as error:  # e.g. still full: the journal stays, the next start retries
+        print(f"warning: a crashed recording could not be recovered yet: {error}", file=sys.stderr)
+        return spool
+    for rec in recovered:
         print(
             f"recovered interrupted recording {rec.recording_id} "
             f"({rec.duration_s:.1f} s kept; it will be uploaded by `resume`)",

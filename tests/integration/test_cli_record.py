@@ -8,6 +8,7 @@ concatenated length is exactly the input's (no sample lost or repeated).
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from tests.cli_helpers import REPO_ROOT, SAMPLE, cli_command, cli_env, run_cli
@@ -197,3 +199,31 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_last_chunk(tmp_path: Path) -> None:
     assert rec["state"] == "recorded"
     assert abs(sum(c["duration_s"] for c in rec["chunks"]) - sum(d for _, d in chunks)) < 0.01
     assert 45 <= chunks[0][1] <= 60 and chunks[-1][1] < 45
+
+
+def test_disk_full_mid_recording_exits_7_with_a_clear_message(tmp_path: Path) -> None:
+    """A real 3 MB tmpfs as the data folder: the recording stops cleanly, chunks kept."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tiny tmpfs needs root")
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)]).returncode:
+        pytest.skip("mount -t tmpfs is not permitted here")
+    try:
+        data = mount / "data"
+        done = run_cli(data, "record", "--input", str(SAMPLE), "--speed", "0", "--no-upload")
+        assert done.returncode == 7, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+        assert "full" in done.stderr and "safe" in done.stderr, done.stderr
+        listing = run_cli(data, "spool", "--json")
+        assert listing.returncode == 0, listing.stderr
+        recs = json.loads(listing.stdout)
+        recs = recs if isinstance(recs, list) else recs["recordings"]
+        (rec,) = recs
+        out = tmp_path / "export"
+        exported = run_cli(data, "export", rec["recording_id"], "--out", str(out))
+        assert exported.returncode == 0, exported.stderr
+        for chunk_file in out.glob("*.ogg"):  # whatever was committed still decodes
+            assert sf.info(str(chunk_file)).frames > 0
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
