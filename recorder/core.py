@@ -42,6 +42,7 @@ from recorder.settings import (
     Settings,
     SettingsError,
     effective_settings,
+    load_settings,
     save_settings,
     set_api_key,
 )
@@ -207,6 +208,22 @@ class AmbientCore:
         save_settings(settings)
         self._settings = effective_settings(replace(settings))
         threading.Thread(target=self._reconnect, name="core-reconnect", daemon=True).start()
+
+    def remember_choices(self, *, input_device: str | None, language_code: str) -> None:
+        """Save the microphone and language picked for next time, without reconnecting.
+
+        Disk work: call it off the GUI thread. Only the saved file's own values change
+        (HEIDI_* overrides in the environment are never written into it).
+        """
+        saved = load_settings()
+        if saved.input_device == input_device and saved.language_code == language_code:
+            return
+        saved.input_device = input_device
+        saved.language_code = language_code
+        save_settings(saved)
+        current = self.settings
+        current.input_device = input_device
+        current.language_code = language_code
 
     def _reconnect(self) -> None:
         if not self._ready.wait(READY_TIMEOUT_S) or self._spool is None:

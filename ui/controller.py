@@ -7,6 +7,7 @@ listing queries PortAudio) runs off the GUI thread via `run_in_background`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from recorder.audio import MicrophoneSpec
 from recorder.core import ConsultMeta
+from recorder.errors import RecorderError
 from recorder.events import (
     ChunkRecorded,
     ChunkStateChanged,
@@ -194,12 +196,17 @@ class Controller(QObject):
             consent_obtained=consent,
             language_code=w.session.language_code(),
         )
-        source = self.source or MicrophoneSpec(device=w.devices.selected_device())
+        device = w.devices.selected_device()
+        source = self.source or MicrophoneSpec(device=device)
         self._starting = True
         self._update_can_start()
-        run_in_background(
-            lambda: self.core.start_recording(source, meta), self._started, self._start_failed
-        )
+
+        def start() -> str:
+            with contextlib.suppress(RecorderError):  # a choice not remembered must not block
+                self.core.remember_choices(input_device=device, language_code=meta.language_code)
+            return self.core.start_recording(source, meta)
+
+        run_in_background(start, self._started, self._start_failed)
 
     def _started(self, recording_id: object) -> None:
         self._starting = False
