@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,6 +111,19 @@ def resolve_target(
         ca_bundle=settings.ca_bundle,
         proxy=settings.proxy_url,
     )
+
+
+@contextmanager
+def target_session(
+    settings: Settings, data_dir: Path, *, server_url: str | None = None, local: bool = False
+) -> Iterator[Target]:
+    """A resolved target for one command; the embedded server (if started) stops after it."""
+    target = resolve_target(settings, data_dir, server_url=server_url, local=local)
+    try:
+        yield target
+    finally:
+        if target.stop_server is not None:
+            target.stop_server()
 
 
 @dataclass

@@ -15,7 +15,7 @@ from recorder.events import Event, TranscriptUpdated
 from recorder.heidi.client import HeidiClient
 from recorder.heidi.errors import HeidiError
 from recorder.transcript import TranscriptPoller, joined_text, merge_live
-from recorder.uplink import resolve_target
+from recorder.uplink import target_session
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,14 +75,12 @@ def run(args: argparse.Namespace) -> int:
         return exit_codes.USAGE
     settings = load_settings_or_defaults()
     try:
-        target = resolve_target(
-            settings, paths.data_dir(args.data_dir), server_url=args.server, local=args.local
-        )
-    except HeidiError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
-    try:
-        with target.client() as client:
+        with (
+            target_session(
+                settings, paths.data_dir(args.data_dir), server_url=args.server, local=args.local
+            ) as target,
+            target.client() as client,
+        ):
             if not args.live:
                 final = client.transcript(args.session_id)
                 update = TranscriptUpdated("", args.session_id, (), final.transcript, final=True)
@@ -98,9 +96,6 @@ def run(args: argparse.Namespace) -> int:
     except HeidiError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
-    finally:
-        if target.stop_server is not None:
-            target.stop_server()
 
 
 def _follow(client: HeidiClient, args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from recorder import exit_codes, paths
 from recorder.commands.common import add_data_dir, add_server_options, load_settings_or_defaults
 from recorder.errors import BadAudioFileError
 from recorder.heidi.errors import HeidiError
-from recorder.uplink import resolve_target
+from recorder.uplink import target_session
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 CONTENT_TYPES = {
@@ -74,14 +74,12 @@ def run(args: argparse.Namespace) -> int:
         return exit_codes.AUDIO_INPUT
     settings = load_settings_or_defaults()
     try:
-        target = resolve_target(
-            settings, paths.data_dir(args.data_dir), server_url=args.server, local=args.local
-        )
-    except HeidiError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
-    try:
-        with target.client() as client:
+        with (
+            target_session(
+                settings, paths.data_dir(args.data_dir), server_url=args.server, local=args.local
+            ) as target,
+            target.client() as client,
+        ):
             session_id = client.create_session()
             print(f"session {session_id}", file=sys.stderr, flush=True)
             client.update_session(session_id, language_code=args.language or settings.language_code)
@@ -93,9 +91,6 @@ def run(args: argparse.Namespace) -> int:
     except HeidiError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
-    finally:
-        if target.stop_server is not None:
-            target.stop_server()
     print(transcript.transcript.strip())
     print(f"session {session_id}")
     return exit_codes.OK
