@@ -12,12 +12,26 @@ case "$cmd" in
     if pactl info >/dev/null 2>&1; then
       echo "virtual microphone already running"
     else
-      pulseaudio --daemonize=yes --exit-idle-time=-1 -n --system=false \
-        --disallow-exit --log-target=stderr \
-        --load=module-native-protocol-unix \
-        --load="module-null-sink sink_name=vsink rate=16000 channels=1" \
-        --load=module-always-sink 2>/dev/null
-      for _ in $(seq 50); do pactl info >/dev/null 2>&1 && break; sleep 0.1; done
+      started=no
+      for attempt in 1 2 3; do
+        # a daemon killed earlier can leave its pid file behind (or a zombie with that pid)
+        rm -f "$PULSE_RUNTIME_PATH/pid"
+        if pulseaudio --daemonize=yes --exit-idle-time=-1 -n --system=false \
+            --disallow-exit --log-target=stderr \
+            --load=module-native-protocol-unix \
+            --load="module-null-sink sink_name=vsink rate=16000 channels=1" \
+            --load=module-always-sink 2>"$PULSE_RUNTIME_PATH/start.log"; then
+          for _ in $(seq 50); do pactl info >/dev/null 2>&1 && break; sleep 0.1; done
+        fi
+        if pactl info >/dev/null 2>&1; then started=yes; break; fi
+        echo "virtual microphone: start attempt $attempt failed, retrying" >&2
+        sleep 1
+      done
+      if [ "$started" != yes ]; then
+        echo "virtual microphone: PulseAudio did not start:" >&2
+        grep -v "not intended to be run as root" "$PULSE_RUNTIME_PATH/start.log" >&2 || true
+        exit 1
+      fi
     fi
     pactl set-default-sink vsink
     pactl set-default-source vsink.monitor
