@@ -116,7 +116,8 @@ class RecordingSession:
         capture = self._capture_factory(
             self._source, target_rate=self._options.sample_rate, **self._options.capture_options
         )
-        try:
+        try:  # the input first: if it refuses, no empty recording is left in the spool
+            capture.start()
             recording = self._spool.create_recording(
                 sample_rate=self._options.sample_rate,
                 meta=self._meta.as_dict(),
@@ -125,10 +126,9 @@ class RecordingSession:
             )
             writer = self._spool.writer(recording.recording_id)
         except BaseException:
-            capture.close() if hasattr(capture, "close") else None
+            capture.stop()  # release the device; the few ms it captured were never recorded
             raise
         self.recording_id = recording.recording_id
-        capture.start()
         log.info("recording %s started", recording.recording_id)
         self._set_state(SessionState.RECORDING)
         self._thread = threading.Thread(

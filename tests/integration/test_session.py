@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from recorder.audio import FileSpec, MicrophoneSpec
@@ -149,3 +150,19 @@ def test_no_leftover_processes() -> None:
     """paplay processes from earlier tests have ended (the fixture cleans up)."""
     out = subprocess.run(["pgrep", "-c", "paplay"], capture_output=True, text=True)
     assert out.stdout.strip() in ("0", "")
+
+
+def test_a_spool_that_fails_at_start_releases_the_input(tmp_path: Path) -> None:
+    """If the recording cannot be created, the input is closed again, not left capturing."""
+    from recorder.errors import SpoolError
+
+    spool = Spool.open(tmp_path)
+    spool.root.rmdir()
+    spool.root.write_text("not a folder")  # a recording's folder cannot be made here
+    session = RecordingSession(spool, FileSpec(SAMPLE, speed=1), ConsultMeta(True), Events())
+    with pytest.raises(SpoolError):
+        session.start()
+    time.sleep(0.3)
+    feeders = [t for t in threading.enumerate() if t.name == "file-source" and t.is_alive()]
+    assert feeders == []
+    assert session.state is SessionState.IDLE
