@@ -365,19 +365,8 @@ class AmbientCore:
         return self._connection
 
     def pending_uploads(self) -> int:
-        uplink = self._uplink
-        if uplink is not None:
-            return uplink.service.pending_count()
-        if self._spool is None:
-            return 0
-        waiting = (ChunkState.QUEUED, ChunkState.UPLOADING, ChunkState.RETRYING)
-        return sum(
-            1
-            for rec in self._spool.recordings()
-            if rec.state is not RecordingState.DONE
-            for c in self._spool.chunks(rec.recording_id)
-            if c.state in waiting
-        )
+        """Chunks still to upload, across recordings (0 until the spool is open)."""
+        return self._spool.waiting_chunk_count() if self._spool is not None else 0
 
     # -- events ----------------------------------------------------------------------------
 

@@ -401,6 +401,20 @@ class Spool:
         )
         return {str(r[0]): int(r[1]) for r in rows}
 
+    def waiting_chunk_count(self) -> int:
+        """Chunks not yet uploaded (queued, uploading, retrying) of recordings not yet DONE."""
+        rows = self._read(
+            "SELECT COUNT(*) FROM chunks JOIN recordings USING (recording_id) "
+            "WHERE recordings.state != ? AND chunks.state IN (?, ?, ?)",
+            (
+                RecordingState.DONE.value,
+                ChunkState.QUEUED.value,
+                ChunkState.UPLOADING.value,
+                ChunkState.RETRYING.value,
+            ),
+        )
+        return int(rows[0][0])
+
     # -- chunks --------------------------------------------------------------------------
 
     def chunks(self, recording_id: str) -> list[ChunkRow]:

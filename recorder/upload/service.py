@@ -148,13 +148,7 @@ class UploadService:
 
     def pending_count(self) -> int:
         """Chunks not yet uploaded (queued, uploading or retrying) in unfinished recordings."""
-        waiting = (ChunkState.QUEUED, ChunkState.UPLOADING, ChunkState.RETRYING)
-        total = 0
-        for rec in self._spool.recordings():
-            if rec.state is RecordingState.DONE:
-                continue
-            total += sum(1 for c in self._spool.chunks(rec.recording_id) if c.state in waiting)
-        return total
+        return self._spool.waiting_chunk_count()
 
     def wait_until_done(self, recording_id: str, timeout: float) -> bool:
         """Block until the recording is DONE (final transcript fetched) or `timeout` passes."""

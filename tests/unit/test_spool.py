@@ -400,3 +400,16 @@ def test_decryption_error_names_the_chunk(spool: Spool) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(DecryptionError, match=f"Chunk 1 of recording '{rid}'"):
         spool.export(rid, spool.data_dir / "out")
+
+
+def test_waiting_chunk_count_counts_unsent_chunks_of_unfinished_recordings(spool: Spool) -> None:
+    first = record(spool, tone(3.2))
+    second = record(spool, tone(2.2, seed=1))
+    n_first, n_second = len(spool.chunks(first)), len(spool.chunks(second))
+    assert spool.waiting_chunk_count() == n_first + n_second
+    spool.set_chunk_state(first, 0, ChunkState.UPLOADED)
+    spool.set_chunk_state(first, 1, ChunkState.RETRYING, attempts=1, next_attempt_at=1.0)
+    spool.set_chunk_state(second, 0, ChunkState.REJECTED, error="415")
+    assert spool.waiting_chunk_count() == n_first + n_second - 2  # retrying still waits
+    spool.set_recording_state(second, RecordingState.DONE)
+    assert spool.waiting_chunk_count() == n_first - 1
