@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -39,3 +40,22 @@ def run_cli(
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
+
+
+def start_record(data_dir: Path, *args: str, timeout: float = 60) -> subprocess.Popen[str]:
+    """Start `ambient-recorder record ARGS` and return once it says the recording started."""
+    proc = subprocess.Popen(
+        cli_command("record", *args),
+        cwd=REPO_ROOT,
+        env=cli_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    deadline = time.monotonic() + timeout
+    while "started" not in proc.stderr.readline():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("the recording never started")
+    return proc

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.cli_helpers import REPO_ROOT, SAMPLE, cli_command, cli_env, run_cli
+from tests.cli_helpers import SAMPLE, run_cli, start_record
 
 CHUNK_LINE = re.compile(r"^chunk (\d+): ([\d.]+) s, (\d+) bytes$", re.M)
 
@@ -120,24 +120,9 @@ def test_unknown_recording_export_is_a_clear_error(tmp_path: Path) -> None:
 def test_kill_9_mid_recording_then_any_command_recovers(tmp_path: Path) -> None:
     """SIGKILL a real recording process; the next command recovers all but about a second."""
     data = tmp_path / "data"
-    proc = subprocess.Popen(
-        cli_command("record", "--input", str(SAMPLE), "--speed", "10", "--no-upload"),
-        cwd=REPO_ROOT,
-        env=cli_env(data),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_record(data, "--input", str(SAMPLE), "--speed", "10", "--no-upload")
+    started = time.monotonic()
     try:
-        started = None
-        deadline = time.monotonic() + 60
-        assert proc.stderr is not None
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if "started" in line:
-                started = time.monotonic()
-                break
-        assert started is not None, "the recording never started"
         time.sleep(7.0)  # about 70 s of audio at 10x: one chunk committed, one in the journal
         killed_after = time.monotonic() - started
         proc.send_signal(signal.SIGKILL)
@@ -173,18 +158,7 @@ def test_kill_9_mid_recording_then_any_command_recovers(tmp_path: Path) -> None:
 def test_ctrl_c_stops_cleanly_and_keeps_the_last_chunk(tmp_path: Path) -> None:
     """SIGINT (Ctrl-C) mid-recording: exit 0, the shorter last chunk flushed, nothing lost."""
     data = tmp_path / "data"
-    proc = subprocess.Popen(
-        cli_command("record", "--input", str(SAMPLE), "--speed", "10", "--no-upload"),
-        cwd=REPO_ROOT,
-        env=cli_env(data),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 60
-    while "started" not in proc.stderr.readline():
-        assert proc.poll() is None and time.monotonic() < deadline, "never started"
+    proc = start_record(data, "--input", str(SAMPLE), "--speed", "10", "--no-upload")
     time.sleep(6.0)  # ~60 s of audio at 10x: one full chunk and a partial one
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

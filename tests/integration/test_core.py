@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +25,7 @@ from recorder.events import (
 from recorder.session import ConsultMeta
 from recorder.settings import Settings
 from recorder.states import RecordingState, ServerStatus
-from tests.cli_helpers import REPO_ROOT, SAMPLE, cli_command, cli_env
+from tests.cli_helpers import SAMPLE, start_record
 
 
 class Events:
@@ -110,17 +109,7 @@ def test_interrupted_recording_is_offered_then_uploaded(
 ) -> None:
     data = tmp_path / "data"
     # a recording that a kill -9 left behind, made by a real recording process
-    proc = subprocess.Popen(
-        cli_command("record", "--input", str(SAMPLE), "--speed", "10", "--no-upload"),
-        cwd=REPO_ROOT,
-        env=cli_env(data),
-        stderr=subprocess.PIPE,
-        text=True,
-        stdout=subprocess.DEVNULL,
-    )
-    assert proc.stderr is not None
-    while "started" not in proc.stderr.readline():
-        assert proc.poll() is None, "the recording process ended early"
+    proc = start_record(data, "--input", str(SAMPLE), "--speed", "10", "--no-upload")
     time.sleep(6.0)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
