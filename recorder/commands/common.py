@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from recorder import paths
 from recorder.errors import SpoolError
+from recorder.heidi.client import HeidiClient
 from recorder.settings import Settings, SettingsError, effective_settings
 from recorder.spool import Spool
+from recorder.uplink import target_session
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -53,3 +57,15 @@ def load_settings_or_defaults() -> Settings:
     except SettingsError as error:
         print(f"warning: {error} Using defaults.", file=sys.stderr)
         return Settings()
+
+
+@contextmanager
+def connected_client(args: argparse.Namespace, settings: Settings) -> Iterator[HeidiClient]:
+    """A client for the server that --server / --local / settings name; closed afterwards."""
+    with (
+        target_session(
+            settings, paths.data_dir(args.data_dir), server_url=args.server, local=args.local
+        ) as target,
+        target.client() as client,
+    ):
+        yield client

@@ -9,13 +9,17 @@ import threading
 import time
 from typing import Any
 
-from recorder import exit_codes, paths
-from recorder.commands.common import add_data_dir, add_server_options, load_settings_or_defaults
+from recorder import exit_codes
+from recorder.commands.common import (
+    add_data_dir,
+    add_server_options,
+    connected_client,
+    load_settings_or_defaults,
+)
 from recorder.events import Event, TranscriptUpdated
 from recorder.heidi.client import HeidiClient
 from recorder.heidi.errors import HeidiError
 from recorder.transcript import TranscriptPoller, joined_text, merge_live
-from recorder.uplink import target_session
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,12 +79,7 @@ def run(args: argparse.Namespace) -> int:
         return exit_codes.USAGE
     settings = load_settings_or_defaults()
     try:
-        with (
-            target_session(
-                settings, paths.data_dir(args.data_dir), server_url=args.server, local=args.local
-            ) as target,
-            target.client() as client,
-        ):
+        with connected_client(args, settings) as client:
             if not args.live:
                 final = client.transcript(args.session_id)
                 update = TranscriptUpdated("", args.session_id, (), final.transcript, final=True)

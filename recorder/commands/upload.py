@@ -8,11 +8,15 @@ from pathlib import Path
 
 import soundfile as sf
 
-from recorder import exit_codes, paths
-from recorder.commands.common import add_data_dir, add_server_options, load_settings_or_defaults
+from recorder import exit_codes
+from recorder.commands.common import (
+    add_data_dir,
+    add_server_options,
+    connected_client,
+    load_settings_or_defaults,
+)
 from recorder.errors import BadAudioFileError
 from recorder.heidi.errors import HeidiError
-from recorder.uplink import target_session
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 CONTENT_TYPES = {
@@ -74,12 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return exit_codes.AUDIO_INPUT
     settings = load_settings_or_defaults()
     try:
-        with (
-            target_session(
-                settings, paths.data_dir(args.data_dir), server_url=args.server, local=args.local
-            ) as target,
-            target.client() as client,
-        ):
+        with connected_client(args, settings) as client:
             session_id = client.create_session()
             print(f"session {session_id}", file=sys.stderr, flush=True)
             client.update_session(session_id, language_code=args.language or settings.language_code)
