@@ -12,7 +12,6 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 import keyring
 import keyring.errors
 
+from recorder.atomic_file import write_atomically
 from recorder.heidi.errors import ConfigError
 from recorder.heidi.urls import validate_base_url
 from recorder.paths import config_dir
@@ -162,16 +162,9 @@ def save_settings(settings: Settings) -> Path:
     settings.validate()
     path = settings_path()
     text = json.dumps(settings.to_json(), indent=2, sort_keys=True)
-    fd, temp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
+        write_atomically(path, text.encode("utf-8"), mode=0o600)
     except OSError as error:
-        Path(temp).unlink(missing_ok=True)
         raise SettingsError(f"Cannot save the settings to {path}: {error.strerror}") from None
     return path
 

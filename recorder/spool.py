@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from recorder.atomic_file import write_atomically
 from recorder.chunker import DEFAULT_MAX_S, DEFAULT_MIN_S, Chunker
 from recorder.crypto import Cipher, KeyStore, chunk_label
 from recorder.encoder import DEFAULT_SETTINGS, EncoderSettings, decode_ogg, encode_ogg
@@ -723,7 +724,7 @@ class Spool:
             target = out / f"{chunk.index:03d}.ogg"
             data = self.read_chunk_audio(recording_id, chunk.index)
             try:
-                target.write_bytes(data)
+                write_atomically(target, data)
             except OSError as error:
                 raise SpoolError(f"Cannot write {target}: {error.strerror}") from error
             written.append(target)

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
+from recorder.atomic_file import write_atomically
 from recorder.audio import MicrophoneSpec
 from recorder.core import ConsultMeta
 from recorder.errors import RecorderError
@@ -247,7 +248,11 @@ class Controller(QObject):
         target = Path(path)
 
         def write() -> None:
-            target.write_text(text + "\n", encoding="utf-8")
+            try:
+                write_atomically(target, (text + "\n").encode("utf-8"))
+            except OSError as error:
+                reason = error.strerror or str(error)
+                raise RecorderError(f"Cannot save the transcript to {target}: {reason}") from error
 
         run_in_background(
             write,
