@@ -41,7 +41,9 @@ def build_services(config: ServerConfig) -> Services:
     transcriber = Transcriber(config.model_path or default_model_path(), workers=config.workers)
     pool = WorkerPool(store, transcriber, config.audio_dir, workers=config.workers)
     authority = Authority(config.api_key, jwt_secret(config.data_dir), config.jwt_ttl_s)
-    return Services(config=config, store=store, authority=authority, pool=pool)
+    return Services(
+        config=config, store=store, authority=authority, pool=pool, transcriber=transcriber
+    )
 
 
 def create_app(config: ServerConfig) -> FastAPI:

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from server.languages import LANGUAGE_CODE_HINT, is_language_code
 
 ShortText = Annotated[str, Field(max_length=256)]
 Note = Annotated[str, Field(max_length=20_000)]
+
+
+def _language_code(value: str) -> str:
+    if not is_language_code(value):
+        raise ValueError(LANGUAGE_CODE_HINT)
+    return value
+
+
+LanguageCode = Annotated[str, Field(max_length=16), AfterValidator(_language_code)]
 Status = Literal["PENDING", "READY", "FAILED"]
 Source = Literal["USER_UPLOADED", "LIVE", "BACKUP"]
 
@@ -61,8 +72,8 @@ class SessionUpdate(CleanText):
 
     model_config = ConfigDict(extra="ignore")
     duration: Annotated[float, Field(ge=0, le=7 * 24 * 3600)] | None = None
-    language_code: Annotated[str, Field(max_length=16)] | None = None
-    output_language_code: Annotated[str, Field(max_length=16)] | None = None
+    language_code: LanguageCode | None = None
+    output_language_code: LanguageCode | None = None
     patient: dict[str, Any] | None = None
     clinician_notes: Annotated[list[Note], Field(max_length=100)] | None = None
     ehr_appointment_id: ShortText | None = None

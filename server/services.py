@@ -12,6 +12,7 @@ from server.auth import Authority, User
 from server.config import ServerConfig
 from server.errors import ApiError
 from server.store import Store
+from server.transcriber import Transcriber
 from server.workers import WorkerPool
 
 # Declared for the OpenAPI document; the header itself is checked by Authority.
@@ -25,6 +26,7 @@ class Services:
     store: Store
     authority: Authority
     pool: WorkerPool
+    transcriber: Transcriber
 
 
 def get_services(request: Request) -> Services:

@@ -77,6 +77,7 @@ class Job:
     public_id: str
     generation: int
     audio_file: str
+    language_code: str | None = None  # the session's, read when the chunk is claimed
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class ChunkRow:
     duration: float | None
     text: str | None
     reason: str | None
+    recording_finished: bool | None = None  # None: a whole-file upload (no recording)
 
 
 @dataclass(frozen=True)
@@ -266,14 +268,23 @@ class Store:
         """Live chunks by recording then index, then uploads by index."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT c.public_id, c.source, c.state, c.duration, c.text, c.reason"
+                "SELECT c.public_id, c.source, c.state, c.duration, c.text, c.reason,"
+                " r.id AS rid, r.finished_at"
                 " FROM chunks c LEFT JOIN recordings r ON r.id = c.recording_id"
                 " WHERE c.session_id = ?"
                 " ORDER BY c.recording_id IS NULL, r.seq, c.idx",
                 (session_id,),
             ).fetchall()
         return [
-            ChunkRow(r["public_id"], r["source"], r["state"], r["duration"], r["text"], r["reason"])
+            ChunkRow(
+                r["public_id"],
+                r["source"],
+                r["state"],
+                r["duration"],
+                r["text"],
+                r["reason"],
+                None if r["rid"] is None else r["finished_at"] is not None,
+            )
             for r in rows
         ]
 
@@ -304,8 +315,9 @@ class Store:
         with self._tx() as db:
             while True:
                 row = db.execute(
-                    "SELECT id, public_id, generation, audio_file, attempts FROM chunks"
-                    " WHERE state = 'QUEUED' ORDER BY queued_at, id LIMIT 1"
+                    "SELECT c.id, c.public_id, c.generation, c.audio_file, c.attempts, s.fields"
+                    " FROM chunks c JOIN sessions s ON s.id = c.session_id"
+                    " WHERE c.state = 'QUEUED' ORDER BY c.queued_at, c.id LIMIT 1"
                 ).fetchone()
                 if row is None:
                     return None
@@ -319,7 +331,14 @@ class Store:
                     "UPDATE chunks SET state = 'WORKING', attempts = attempts + 1 WHERE id = ?",
                     (row["id"],),
                 )
-                return Job(row["id"], row["public_id"], row["generation"], row["audio_file"])
+                language = json.loads(row["fields"]).get("language_code")
+                return Job(
+                    row["id"],
+                    row["public_id"],
+                    row["generation"],
+                    row["audio_file"],
+                    language if isinstance(language, str) else None,
+                )
 
     def complete(self, job: Job, text: str, duration: float) -> bool:
         """Record a transcript unless the chunk was replaced meanwhile."""

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from server.languages import LanguageUnsupported, describe, model_languages, whisper_language
+
 log = logging.getLogger("server.transcriber")
 
 # Never reach for the Hugging Face hub: the model is a local folder.
@@ -45,6 +47,23 @@ class Transcriber:
         self.beam_size = beam_size
         self._model: Any = None
         self._lock = threading.Lock()
+        self._languages: frozenset[str] | None = None
+
+    def languages(self) -> frozenset[str]:
+        """Whisper codes the model can transcribe (from its folder; the model need not load)."""
+        if self._languages is None:
+            self._languages = model_languages(self.model_path)
+        return self._languages
+
+    def language_for(self, code: str) -> str:
+        """The Whisper language for a session's `language_code`, or LanguageUnsupported."""
+        language = whisper_language(code)
+        if language not in self.languages():
+            raise LanguageUnsupported(
+                f"the server's speech model transcribes {describe(self.languages())};"
+                f" it cannot transcribe '{code}'"
+            )
+        return language
 
     def load(self) -> None:
         with self._lock:
@@ -64,11 +83,20 @@ class Transcriber:
             )
             log.info("model loaded (%d worker(s), %d thread(s) each)", self.workers, cpu_threads)
 
-    def transcribe(self, samples: NDArray[np.float32]) -> str:
-        """Plain text of the whole clip. No VAD: onnxruntime would try to reach the network."""
+    def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> str:
+        """Plain text of the whole clip, in `language` (a session code such as en-AU; None:
+        the model's choice). No VAD: onnxruntime would try to reach the network.
+
+        Raises LanguageUnsupported rather than let an English-only model transcribe
+        another language as English (faster-whisper would, with only a log warning).
+        """
+        chosen = self.language_for(language) if language else None
         self.load()
+        if chosen is not None and chosen not in self._model.supported_languages:
+            raise LanguageUnsupported(f"the speech model cannot transcribe '{language}'")
         segments, _info = self._model.transcribe(
             samples,
+            language=chosen,
             beam_size=self.beam_size,
             vad_filter=False,
             condition_on_previous_text=False,

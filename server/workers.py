@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from server.audio import AudioRejected, decode
+from server.languages import LanguageUnsupported
 from server.store import Job, Store
 from server.transcriber import Transcriber
 
@@ -130,10 +131,12 @@ class WorkerPool:
     def _process(self, job: Job) -> None:
         started = time.monotonic()
         try:
+            if job.language_code:  # e.g. set under a multilingual model, now English-only
+                self._transcriber.language_for(job.language_code)
             samples = decode(self._audio_dir / job.audio_file)
             duration = len(samples) / 16000
-            text = self._transcriber.transcribe(samples)
-        except AudioRejected as error:
+            text = self._transcriber.transcribe(samples, job.language_code)
+        except (AudioRejected, LanguageUnsupported) as error:
             if self._store.fail(job, str(error)):
                 self._forget_audio(job)
             log.info("chunk %s FAILED: %s", job.public_id, error)
