@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +30,7 @@ router = APIRouter(tags=["Transcription"])
 MAX_INDEX = 99_999  # > 60 days of 60 s chunks
 _INDEX_RE = re.compile(r"[0-9]{1,5}", re.ASCII)
 SEGMENTS = "/sessions/{session_id}/restful-segment-transcription"
+RecordingStatus = Literal["in_progress", "completed"]
 
 
 def _multipart_body(extra_fields: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -191,6 +192,15 @@ def _joined(rows: list[ChunkRow], source: str) -> str:
     return " ".join(r.text for r in rows if r.source == source and r.state == "READY" and r.text)
 
 
+def _with_status(rows: list[ChunkRow], status: RecordingStatus | None) -> list[ChunkRow]:
+    """The chunks of recordings in that status: `in_progress` = live recordings not yet
+    finished, `completed` = finished recordings and whole-file uploads; None = all."""
+    if status is None:
+        return rows
+    wanted_finished = status == "completed"
+    return [r for r in rows if (r.recording_finished is not False) == wanted_finished]
+
+
 def _queue_lazy(services: Services, session_id: str) -> None:
     if services.store.queue_stored(session_id):
         services.pool.wake()
@@ -201,16 +211,21 @@ def _queue_lazy(services: Services, session_id: str) -> None:
     response_model=LiveTranscript,
     response_model_exclude_none=True,
     summary="Get Live Session Transcript",
+    description=(
+        "`recording_status` (values unpublished by Heidi; this server's choice): `in_progress`"
+        " shows only recordings not yet finished, `completed` only finished recordings and"
+        " uploaded files. Without it, every chunk of the session is shown."
+    ),
 )
 def live_transcript(
     session_id: str,
     services: ServicesDep,
     user: UserDep,
-    recording_status: Annotated[str | None, Query(max_length=32)] = None,
+    recording_status: Annotated[RecordingStatus | None, Query()] = None,
 ) -> LiveTranscript:
     owned_session(services, user, session_id)
     _queue_lazy(services, session_id)
-    rows = services.store.chunks_of(session_id)
+    rows = _with_status(services.store.chunks_of(session_id), recording_status)
     active = _active_source(rows)
     return LiveTranscript(
         session_id=session_id,
