@@ -1,25 +1,34 @@
-"""The desktop app's entry point: `main() -> int` (called by `ambient-recorder` with no args)."""
+"""The desktop app's entry point: `main() -> int` (called by `ambient-recorder` with no args).
+
+The window is shown first. The core (numpy, soundfile, httpx, keyring, cryptography, the
+spool: most of the launch time is their imports) is imported and built on a worker thread
+right after, and the controller wires it to the window on the GUI thread when it is ready.
+Errors are not hidden by the deferral: a core that cannot start still gets the same
+"cannot start" message box, and any other startup error still ends `main()` with it.
+"""
 
 from __future__ import annotations
 
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from recorder import exit_codes
-from recorder.core import AmbientCore
 from recorder.errors import RecorderError
 from ui.bridge import EventBridge
-from ui.controller import Controller
 from ui.main_window import MainWindow, app_icon
-from ui.worker import wait_for_background
+
+if TYPE_CHECKING:
+    from recorder.core import AmbientCore
+    from ui.controller import Controller
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Build the app, start the core, run the event loop; returns the exit code."""
+    """Show the window, start the core right after, run the event loop; returns the exit code."""
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     assert isinstance(app, QApplication)
     app.setApplicationName("Ambient Recorder")
@@ -27,30 +36,94 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     app.setDesktopFileName("ambient-recorder")  # matches packaging/linux/ambient-recorder.desktop
     app.setQuitOnLastWindowClosed(False)  # the close guard decides (tray while uploading)
-    bridge = EventBridge()
-    try:
-        core = AmbientCore(bridge.emit_event)
-        window = MainWindow()
-        controller = Controller(core, bridge, window)
-        window.show()
-        controller.start()
-    except (RecorderError, OSError) as error:  # e.g. the data folder cannot be created
-        QMessageBox.critical(None, "Ambient Recorder cannot start", str(error))
-        return exit_codes.FAILURE
-    _quit_on_signals(controller)
+    window = MainWindow()
+    window.show()
+    startup = Startup(app, window, EventBridge())
+    _quit_on_signals(startup)
+    QTimer.singleShot(0, startup.begin)  # after the window's first paint
     code = app.exec()
+    from ui.worker import wait_for_background
+
     wait_for_background()
+    if startup.failure is not None:
+        raise startup.failure  # e.g. a missing dependency: the same traceback as before
     return code
 
 
-def _quit_on_signals(controller: Controller) -> None:
+class Startup:
+    """Builds the core off the GUI thread once the window is up, then wires the controller."""
+
+    def __init__(self, app: QApplication, window: MainWindow, bridge: EventBridge) -> None:
+        self.app = app
+        self.window = window
+        self.bridge = bridge
+        self.controller: Controller | None = None
+        self.failure: BaseException | None = None  # not a RecorderError: main() re-raises it
+        self.cancelled = False
+        window.close_guard = self._close_before_ready
+
+    def begin(self) -> None:
+        """Import and build the core on a worker thread; wire it when it is ready."""
+        from ui.worker import run_in_background
+
+        if not self.cancelled:
+            run_in_background(self._build_core, self._wire, self._fail)
+
+    def _build_core(self) -> AmbientCore:
+        """Worker thread: the heavy imports, the data folder and the settings file."""
+        from recorder.core import AmbientCore
+
+        core = AmbientCore(self.bridge.emit_event)
+        _ = core.settings  # read here, not when the controller asks on the GUI thread
+        return core
+
+    def _wire(self, core: AmbientCore) -> None:
+        """GUI thread: the controller connects window and core, then starts the core."""
+        if self.cancelled:
+            return  # closed before the core was ready: it was never started
+        try:
+            from ui.controller import Controller
+
+            self.controller = Controller(core, self.bridge, self.window)
+            self.controller.start()
+        except Exception as error:  # shown or re-raised by main(), as before the deferral
+            self._fail(error)
+
+    def _fail(self, error: BaseException) -> None:
+        """The core cannot start: say why (RecorderError, OSError) or end main() with it."""
+        if self.cancelled:
+            return
+        self.cancelled = True
+        self.window.close_guard = lambda: True
+        self.window.hide()
+        if isinstance(error, RecorderError | OSError):  # e.g. the data folder cannot be created
+            QMessageBox.critical(None, "Ambient Recorder cannot start", str(error))
+        else:
+            self.failure = error
+        self.app.exit(exit_codes.FAILURE)
+
+    def _close_before_ready(self) -> bool:
+        """Closed before the core exists: nothing was started, so just quit."""
+        self.quit_now()
+        return True
+
+    def quit_now(self) -> None:
+        """Quit cleanly: through the controller once wired (the last chunk is flushed)."""
+        if self.controller is not None:
+            self.controller.guard.quit_now()
+        else:
+            self.cancelled = True
+            self.app.quit()
+
+
+def _quit_on_signals(startup: Startup) -> None:
     """SIGTERM (logout, shutdown) and Ctrl-C stop recording cleanly: the last chunk is flushed."""
 
     def on_signal(_signum: int, _frame: object) -> None:
-        QTimer.singleShot(0, controller.guard.quit_now)
+        QTimer.singleShot(0, startup.quit_now)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    wake = QTimer(controller)  # Python runs signal handlers only between bytecodes: tick
+    wake = QTimer(startup.window)  # Python runs signal handlers only between bytecodes: tick
     wake.timeout.connect(lambda: None)
     wake.start(250)

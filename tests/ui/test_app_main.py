@@ -13,12 +13,14 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
 
+from recorder import exit_codes
 from ui.app import main
 from ui.main_window import MainWindow
 
@@ -62,6 +64,101 @@ def test_main_shows_the_window_connects_and_quits(
     assert code == 0
     assert seen.get("title") == "Ambient Recorder", "the window never connected"
     assert _window() is None
+
+
+def test_closing_before_the_core_is_ready_quits_without_starting_it(
+    qtbot: QtBot, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window shows before the core is built; closing it then just quits, cleanly."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("AMBIENT_RECORDER_DATA_DIR", str(data))
+    seen: dict[str, bool] = {}
+
+    def close_at_once() -> None:  # queued before main(): runs before the core is started
+        window = _window()
+        seen["shown"] = window is not None
+        if window is not None:
+            window.close()
+
+    QTimer.singleShot(0, close_at_once)
+    code = main([])
+    qtbot.wait(200)  # a startup step queued behind the close must not start the core after all
+    assert seen == {"shown": True}
+    assert code == 0
+    assert _window() is None
+    assert not (data / "spool").exists(), "the core was started after the window closed"
+
+
+def test_a_core_that_cannot_start_still_says_why(
+    qtbot: QtBot, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unusable data folder: the same 'cannot start' box as before the window came first."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("AMBIENT_RECORDER_DATA_DIR", str(blocker / "data"))
+    shown: list[str] = []
+
+    def answer_the_box() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            shown.append(f"{box.windowTitle()}: {box.text()}")
+            box.accept()
+
+    poll = QTimer()
+    poll.timeout.connect(answer_the_box)
+    poll.start(50)
+    give_up = QTimer()
+    give_up.setSingleShot(True)
+    give_up.timeout.connect(QApplication.quit)  # never hang the suite
+    give_up.start(60_000)
+    try:
+        code = main([])
+    finally:
+        poll.stop()
+        give_up.stop()
+    assert code == exit_codes.FAILURE
+    assert len(shown) == 1, shown
+    assert shown[0].startswith("Ambient Recorder cannot start: The data folder")
+    assert str(blocker / "data") in shown[0]
+    assert _window() is None
+
+
+def test_a_missing_dependency_still_ends_the_app_with_its_error(tmp_path: Any) -> None:
+    """numpy is loaded after the window shows; without it the app still fails, naming it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    probe = (
+        "import sys\n"
+        "class NoNumpy:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'numpy':\n"
+        "            raise ModuleNotFoundError(\"No module named 'numpy'\", name='numpy')\n"
+        "sys.meta_path.insert(0, NoNumpy())\n"
+        "from ui.app import main\n"
+        "sys.exit(main())\n"
+    )
+    env = dict(os.environ)
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        AMBIENT_RECORDER_DATA_DIR=str(tmp_path / "data"),
+        AMBIENT_RECORDER_CONFIG_DIR=str(tmp_path / "config"),
+        PYTHONPATH=str(repo),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "ModuleNotFoundError: No module named 'numpy'", result.stderr[-2000:]
 
 
 def test_every_control_has_an_accessible_name(qtbot: QtBot) -> None:
