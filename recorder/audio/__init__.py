@@ -25,11 +25,17 @@ decoding fails mid-way delivers what was readable and reports CaptureProblem("de
 read() and problems() run the watchdog: a source silent for STALL_AFTER_S while capturing gives
 CaptureProblem("stalled"), a stream that ended by itself CaptureProblem("device_lost"); ring
 overruns and PortAudio overflows give CaptureProblem("overflow", count=frames dropped / flags).
+cap.last_audio_at is the time.monotonic() of the last delivery (where a gap starts).
+
+    r = Reopener(MicrophoneSpec(...), open_capture)   # after a device_lost / stalled
+    r.start(); cap = r.take()                          # None until an input is open and started
+    r.cancel()                                         # Stop or time limit; closes an untaken one
 """
 
 from recorder.audio.capture import DEFAULT_RING_SECONDS, STALL_AFTER_S, Capture, CaptureStats
 from recorder.audio.devices import InputDevice, list_input_devices, resolve_input_device
 from recorder.audio.level import SILENCE_DBFS
+from recorder.audio.reopen import Reopener
 from recorder.audio.specs import FileSpec, MicrophoneSpec, SourceSpec
 
 __all__ = [
@@ -41,6 +47,7 @@ __all__ = [
     "FileSpec",
     "InputDevice",
     "MicrophoneSpec",
+    "Reopener",
     "SourceSpec",
     "list_input_devices",
     "resolve_input_device",

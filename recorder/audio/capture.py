@@ -153,6 +153,11 @@ class Capture:
     def device_name(self) -> str:
         return self._source.device_name
 
+    @property
+    def last_audio_at(self) -> float:
+        """time.monotonic() of the source's last delivery (of its start, before the first)."""
+        return self._source.last_delivery
+
     # -- watchdog --------------------------------------------------------------------------
 
     def _watch(self) -> None:

@@ -51,7 +51,7 @@ def import_sounddevice() -> ModuleType:
     return module
 
 
-portaudio_lock = threading.Lock()  # held while re-scanning, opening or closing a stream
+portaudio_lock = threading.RLock()  # held while re-scanning, listing, opening or closing a stream
 _open_streams = 0
 
 
@@ -87,12 +87,13 @@ def list_input_devices(refresh: bool = True) -> list[InputDevice]:
     sd = import_sounddevice()
     if refresh:
         refresh_devices()
-    try:
-        raw: Any = sd.query_devices()
-        apis: Any = sd.query_hostapis()
-    except sd.PortAudioError:
-        return []
-    default_index = _default_input_index(sd)
+    with portaudio_lock:  # never read PortAudio's list while another thread re-scans it
+        try:
+            raw: Any = sd.query_devices()
+            apis: Any = sd.query_hostapis()
+        except sd.PortAudioError:
+            return []
+        default_index = _default_input_index(sd)
     devices = []
     for info in raw:
         if int(info["max_input_channels"]) <= 0:
@@ -123,10 +124,20 @@ def _default_input_index(sd: ModuleType) -> int:
 def resolve_input_device(choice: str | int | None) -> InputDevice:
     """The device the user means: None → default input; int or digits → index; else a name.
 
-    A name matches exactly (case-insensitive) first, then as a substring. Raises
-    NoInputDeviceError, listing the available inputs, when nothing matches.
+    A name matches exactly (case-insensitive) first, then as a substring. When nothing
+    matches, the devices are re-scanned once (plugged in, or a sound server restarted, since
+    PortAudio last looked) unless a stream is open. Raises NoInputDeviceError, listing the
+    available inputs, when still nothing matches.
     """
-    devices = list_input_devices(refresh=False)
+    try:
+        return _pick(choice, list_input_devices(refresh=False))
+    except NoInputDeviceError:
+        if not refresh_devices():
+            raise
+    return _pick(choice, list_input_devices(refresh=False))
+
+
+def _pick(choice: str | int | None, devices: list[InputDevice]) -> InputDevice:
     if not devices:
         raise NoInputDeviceError(
             "No audio input device found: connect a microphone (or enable one in the system "
