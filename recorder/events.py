@@ -42,15 +42,48 @@ class ElapsedChanged:
 
 @dataclass(frozen=True)
 class CaptureProblem:
-    """Something went wrong with capture: `kind` is overflow, stalled, device_lost or disk.
+    """Something went wrong with capture; `kind` says what, `message` says it in plain words.
 
-    device_lost also covers a file source that decoded shorter than it declared. For
-    overflow, `count` is frames dropped on a ring overrun, or flagged PortAudio callbacks.
+    Kinds: overflow, stalled, device_lost, disk; and, while a lost microphone is being
+    reopened, input_lost (the recording stays open) and input_back (audio flows again; the
+    message names the gap, see AudioGap). device_lost also covers a file source that decoded
+    shorter than it declared. For overflow, `count` is frames dropped on a ring overrun, or
+    flagged PortAudio callbacks.
     """
 
     kind: str
     message: str
     count: int = 0
+
+
+@dataclass(frozen=True)
+class AudioGap:
+    """Audio missing from a recording because the input was lost: shown, never silent.
+
+    Chunks are cut at a gap, so it falls just before chunk `before_chunk`; `at_s` is how much
+    audio the recording holds before it. `started_at` is the unix time the input stopped
+    delivering. Persisted beside the recording (recorder.gaps) for the transcript and export.
+    """
+
+    recording_id: str
+    before_chunk: int
+    at_s: float
+    started_at: float
+    duration_s: float
+    reason: str
+
+    def marker(self) -> str:
+        """The line a transcript shows in place of the missing audio."""
+        return f"[no audio for {describe_seconds(self.duration_s)}: {self.reason}]"
+
+
+def describe_seconds(seconds: float) -> str:
+    """A duration the way people say it: `12 s`, `3 min 5 s`."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, rest = divmod(whole, 60)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
 @dataclass(frozen=True)
@@ -131,6 +164,7 @@ Event = (
     | LevelChanged
     | ElapsedChanged
     | CaptureProblem
+    | AudioGap
     | ChunkRecorded
     | ChunkStateChanged
     | TranscriptUpdated

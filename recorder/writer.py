@@ -130,6 +130,24 @@ class RecordingWriter:
                 raise self._fail(error) from error
         return rows
 
+    def cut(self) -> list[ChunkRow]:
+        """Commit the chunk in progress now, however short, and keep the recording open.
+
+        For when the input is lost mid-recording: what was captured becomes uploadable at once
+        instead of waiting in the journal until the input returns; later audio starts the
+        next chunk.
+        """
+        self._check_usable()
+        last = self._chunker.flush()
+        if last is None:
+            return []
+        row = self._commit(last)
+        try:
+            self._journal.reset(self._committed_frames, self._chunker.pending())
+        except OSError as error:
+            raise self._fail(error) from error
+        return [row]
+
     def close(self, state: RecordingState = RecordingState.RECORDED) -> list[ChunkRow]:
         """Commit the last (shorter) chunk, set the recording's final state, drop the journal.
 

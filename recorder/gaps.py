@@ -1,0 +1,66 @@
+"""The gaps of a recording (input lost, no audio), kept beside its chunks in the spool.
+
+A gap must stay visible after the session ends: the transcript and export show
+"[no audio for N s: microphone lost]" where it fell. Gaps are few, small and hold no patient
+data (times and a reason), so they live in `gaps.json` in the recording's folder, replaced
+atomically on each change; a missing or unreadable file reads as "no gaps recorded".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from recorder.atomic_file import write_atomically
+from recorder.events import AudioGap
+
+if TYPE_CHECKING:
+    from recorder.spool import Spool
+
+log = logging.getLogger(__name__)
+
+GAPS_NAME = "gaps.json"
+
+
+def gaps_path(spool: Spool, recording_id: str) -> Path:
+    """Where a recording's gaps are kept."""
+    return spool.root / recording_id / GAPS_NAME
+
+
+def read_gaps(spool: Spool, recording_id: str) -> list[AudioGap]:
+    """The gaps recorded for a recording, in order ([] when none)."""
+    path = gaps_path(spool, recording_id)
+    try:
+        raw: Any = json.loads(path.read_text(encoding="utf-8"))
+        return [_gap(item) for item in raw]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        log.warning("recording %s: gaps file unreadable (%s)", recording_id, error)
+        return []
+
+
+def add_gap(spool: Spool, gap: AudioGap) -> None:
+    """Append one gap (OSError if the disk refuses; the caller reports it, audio is unaffected)."""
+    gaps = [*read_gaps(spool, gap.recording_id), gap]
+    data = json.dumps([asdict(g) for g in gaps], indent=1).encode("utf-8")
+    write_atomically(gaps_path(spool, gap.recording_id), data, mode=0o600)
+
+
+def gaps_before(gaps: list[AudioGap], index: int) -> list[AudioGap]:
+    """The gaps that fall just before chunk `index` (usually none, at most a few)."""
+    return [g for g in gaps if g.before_chunk == index]
+
+
+def _gap(item: dict[str, Any]) -> AudioGap:
+    return AudioGap(
+        recording_id=str(item["recording_id"]),
+        before_chunk=int(item["before_chunk"]),
+        at_s=float(item["at_s"]),
+        started_at=float(item["started_at"]),
+        duration_s=float(item["duration_s"]),
+        reason=str(item["reason"]),
+    )
