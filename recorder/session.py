@@ -7,6 +7,14 @@ audio, so pausing never overflows it; Stop stops capture, drains what is still
 buffered (Stop never throws audio away), flushes the last chunk and marks the
 recording RECORDED. Uploading is not this class's job: `on_chunk` tells the
 uploader a chunk is ready.
+
+A microphone that is lost (unplugged, sound server restarted, taken by another app) does not
+end the recording: the chunk in progress is committed at once (so it uploads), the session
+reports CaptureProblem("input_lost") and reopens the input in the background (the same one,
+later the default), then carries on into the next chunk index. The gap is reported as an
+AudioGap event and kept in the spool (recorder.gaps). Only when the input stays away longer
+than `reconnect_limit_s` does the session end, FAILED with the reason; Stop, Pause and Resume
+work throughout.
 """
 
 from __future__ import annotations
@@ -21,9 +29,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from recorder.audio import Capture, SourceSpec
+from recorder.audio import SILENCE_DBFS, Capture, MicrophoneSpec, Reopener, SourceSpec
 from recorder.errors import AudioInputError, RecorderError, SpoolError
 from recorder.events import (
+    AudioGap,
     CaptureProblem,
     ChunkRecorded,
     ElapsedChanged,
@@ -32,7 +41,9 @@ from recorder.events import (
     LevelChanged,
     RecordingStateChanged,
     SessionStateChanged,
+    describe_seconds,
 )
+from recorder.gaps import add_gap
 from recorder.spool import ChunkRow, Spool
 from recorder.states import RecordingState, SessionState
 
@@ -41,7 +52,10 @@ log = logging.getLogger(__name__)
 SILENCE_PEAK = 0.003  # about -50 dBFS: below this the room is taken as silent
 LEVEL_INTERVAL_S = 0.1
 READ_TIMEOUT_S = 0.1
-STOPPING_KINDS = frozenset({"device_lost"})  # the input is gone: keep what we have, stop
+STOPPING_KINDS = frozenset({"device_lost"})  # a file source is gone: keep what we have, stop
+LOSS_KINDS = frozenset({"device_lost", "stalled"})  # a microphone is gone: reopen it
+DEFAULT_RECONNECT_LIMIT_S = 600.0  # how long a lost microphone is waited for before giving up
+GAP_REASON = "microphone lost"
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,17 @@ class SessionOptions:
     duration_s: float | None = None
     sample_rate: int = 16_000
     capture_options: dict[str, Any] = field(default_factory=dict)
+    reconnect_limit_s: float = DEFAULT_RECONNECT_LIMIT_S  # 0: a lost microphone ends it at once
+
+
+@dataclass(frozen=True)
+class _Loss:
+    """A gap still open: the input stopped delivering and no audio has come back yet."""
+
+    started_mono: float
+    started_at: float
+    at_s: float
+    before_chunk: int
 
 
 class RecordingSession:
@@ -101,7 +126,10 @@ class RecordingSession:
         self.frames_recorded = 0
         self.chunks: list[ChunkRow] = []
         self.failure: RecorderError | None = None
+        self.gaps: list[AudioGap] = []  # where the input was lost (also kept in the spool)
         self._silent_since: float | None = None
+        self._capture: Capture | None = None  # the input being read (changes on a reopen)
+        self._loss: _Loss | None = None
 
     # -- public API ----------------------------------------------------------------------
 
@@ -166,6 +194,11 @@ class RecordingSession:
     def elapsed_s(self) -> float:
         return self.frames_recorded / self._options.sample_rate
 
+    @property
+    def input_lost(self) -> bool:
+        """True while the input is lost and being reopened (the recording is still open)."""
+        return self._loss is not None
+
     # -- the writer thread -----------------------------------------------------------------
 
     def _set_state(self, state: SessionState, reason: str | None = None) -> None:
@@ -176,60 +209,186 @@ class RecordingSession:
     def _run(self, capture: Capture, writer: Any) -> None:
         assert self.recording_id is not None
         rid = self.recording_id
-        next_level = time.monotonic()
-        stopping = False
-        lost: str | None = None
+        self._capture = capture
+        given_up: str | None = None
         try:
             while True:
-                pcm = capture.read(READ_TIMEOUT_S)
-                if pcm.size and not self._paused.is_set():
-                    pcm = self._within_duration(pcm)
-                    self._write(writer, pcm)
-                for problem in capture.problems():
-                    self._emit(problem)
-                    if problem.kind in STOPPING_KINDS and lost is None:
-                        lost = problem.message
-                        self._emit(ErrorOccurred(problem.message, where="capture"))
-                        self._stop_requested.set()
-                now = time.monotonic()
-                if now >= next_level:
-                    next_level = now + LEVEL_INTERVAL_S
-                    self._emit_level(capture, now)
-                if self._limit_reached():
-                    self._stop_requested.set()
-                if self._stop_requested.is_set() and not stopping:
-                    stopping = True
-                    self._set_state(SessionState.FINISHING)
-                    capture.stop()
-                if capture.finished:
-                    if not stopping:
-                        stopping = True
-                        self._set_state(SessionState.FINISHING)
+                lost = self._capture_until_end(capture, writer)
+                if lost is None or self._stop_requested.is_set():
+                    break  # stopped (a loss at the same moment leaves nothing to wait for)
+                if not self._may_reopen():
+                    given_up = lost
+                    self._emit(ErrorOccurred(lost, where="capture"))
                     break
+                self._commit(writer.cut())  # what was captured is safe and uploads meanwhile
+                self._input_lost(capture, writer.chunks_committed)
+                reopened, given_up = self._reopen()
+                if reopened is None:
+                    break
+                capture = self._capture = reopened
+            self._close_gap(time.monotonic(), ended=True)
+            if self._state != SessionState.FINISHING:
+                self._set_state(SessionState.FINISHING)
             self._commit(writer.close(RecordingState.RECORDED))
             log.info(
                 "recording %s recorded: %d chunks, %.1f s", rid, len(self.chunks), self.elapsed_s
             )
             self._emit(RecordingStateChanged(rid, RecordingState.RECORDED))
-            if lost is None:
+            if given_up is None:
                 self._set_state(SessionState.DONE)
             else:  # every chunk so far is kept and uploads; the session itself failed
-                self.failure = AudioInputError(lost)
-                self._set_state(SessionState.FAILED, lost)
+                self.failure = AudioInputError(given_up)
+                self._set_state(SessionState.FAILED, given_up)
         except RecorderError as error:
-            self._fail(capture, writer, error)
+            self._fail(writer, error)
         except Exception as error:  # the thread must report, never die silently
             log.exception("recording writer failed")
-            self._fail(capture, writer, RecorderError(f"Recording stopped unexpectedly: {error}"))
+            self._fail(writer, RecorderError(f"Recording stopped unexpectedly: {error}"))
 
-    def _fail(self, capture: Capture, writer: Any, error: RecorderError) -> None:
+    def _capture_until_end(self, capture: Capture, writer: Any) -> str | None:
+        """Record from `capture` until Stop / the end of the source (None) or its loss (why).
+
+        Either way the capture is stopped and everything it captured has been written.
+        """
+        next_level = time.monotonic()
+        stopping = False
+        lost: str | None = None
+        reopenable = isinstance(capture.spec, MicrophoneSpec)
+        while True:
+            pcm = capture.read(READ_TIMEOUT_S)
+            if pcm.size:
+                self._close_gap(time.monotonic() - pcm.shape[0] / self._options.sample_rate)
+                if not self._paused.is_set():
+                    self._write(writer, self._within_duration(pcm))
+            for problem in capture.problems():
+                self._emit(problem)
+                kinds = LOSS_KINDS if reopenable else STOPPING_KINDS
+                if problem.kind in kinds and lost is None and not stopping:
+                    lost = problem.message
+                    capture.stop()  # bounded wait; what it captured stays readable
+            now = time.monotonic()
+            if now >= next_level:
+                next_level = now + LEVEL_INTERVAL_S
+                self._emit_level(capture, now)
+            if self._limit_reached():
+                self._stop_requested.set()
+            if self._stop_requested.is_set() and not stopping and lost is None:
+                stopping = True
+                self._set_state(SessionState.FINISHING)
+                capture.stop()
+            if capture.finished:
+                if lost is None and not stopping:  # a file source ended by itself
+                    self._set_state(SessionState.FINISHING)
+                return lost
+
+    def _may_reopen(self) -> bool:
+        capture = self._capture
+        return (
+            capture is not None
+            and isinstance(capture.spec, MicrophoneSpec)
+            and self._options.reconnect_limit_s > 0
+        )
+
+    def _input_lost(self, capture: Capture, next_chunk: int) -> None:
+        """Open a gap and say so (unless one is open already: the reopened input never spoke)."""
+        if self._loss is not None:
+            return
+        started = capture.last_audio_at
+        self._loss = _Loss(
+            started_mono=started,
+            started_at=time.time() - (time.monotonic() - started),
+            at_s=self.elapsed_s,
+            before_chunk=next_chunk,
+        )
+        chunks = next_chunk
+        self._emit(
+            CaptureProblem(
+                "input_lost",
+                f"Microphone lost — reconnecting… The audio so far is saved ({chunks} "
+                f"chunk{'s' if chunks != 1 else ''}). Recording carries on when "
+                f"{capture.device_name!r} (or the default input) is back; it stops after "
+                f"{describe_seconds(self._options.reconnect_limit_s)} without a microphone.",
+            )
+        )
+
+    def _reopen(self) -> tuple[Capture | None, str | None]:
+        """Wait for the input to reopen: (capture, None), or (None, why) / (None, None) on Stop."""
+        capture = self._capture
+        assert capture is not None and self._loss is not None
+        spec = capture.spec
+        assert isinstance(spec, MicrophoneSpec)
+        reopener = Reopener(spec, self._open_capture)
+        reopener.start()
+        deadline = self._loss.started_mono + self._options.reconnect_limit_s
+        try:
+            while True:
+                if self._stop_requested.is_set():
+                    return None, None
+                opened = reopener.take()
+                if opened is not None:
+                    log.info("input reopened after %d attempt(s)", reopener.attempts)
+                    return opened, None
+                now = time.monotonic()
+                if now >= deadline:
+                    return None, (
+                        "The microphone did not come back within "
+                        f"{describe_seconds(self._options.reconnect_limit_s)}, so the recording "
+                        f"was ended; the {len(self.chunks)} chunks recorded before are kept and "
+                        f"upload. Last error: {reopener.last_error or 'no input found'}."
+                    )
+                self._emit_silence(now)
+                self._stop_requested.wait(LEVEL_INTERVAL_S)
+        finally:
+            reopener.cancel()
+
+    def _open_capture(self, spec: MicrophoneSpec) -> Capture:
+        return self._capture_factory(
+            spec, target_rate=self._options.sample_rate, **self._options.capture_options
+        )
+
+    def _close_gap(self, end_mono: float, ended: bool = False) -> None:
+        """Audio flows again (or the recording ends): record and report the gap, if one is open."""
+        loss = self._loss
+        if loss is None or self.recording_id is None:
+            return
+        self._loss = None
+        gap = AudioGap(
+            recording_id=self.recording_id,
+            before_chunk=loss.before_chunk,
+            at_s=loss.at_s,
+            started_at=loss.started_at,
+            duration_s=max(0.0, end_mono - loss.started_mono),
+            reason=GAP_REASON,
+        )
+        self.gaps.append(gap)
+        try:
+            add_gap(self._spool, gap)
+        except OSError as error:  # the audio is unaffected; say the mark could not be kept
+            self._emit(
+                ErrorOccurred(f"The gap in the recording could not be saved ({error.strerror}).")
+            )
+        log.info("recording %s: gap of %.1f s", gap.recording_id, gap.duration_s)
+        self._emit(gap)
+        if ended:
+            message = f"{gap.marker()} The recording ended before the microphone came back."
+        else:
+            device = self._capture.device_name if self._capture is not None else "the input"
+            message = f"{gap.marker()} Recording continues from {device!r}."
+        self._emit(CaptureProblem("input_back" if not ended else "input_lost", message))
+
+    def _fail(self, writer: Any, error: RecorderError) -> None:
         """Stop capture, keep every chunk already committed, and report why."""
         self.failure = error
         log.warning("recording %s failed: %s", self.recording_id, type(error).__name__)
         try:
-            capture.stop()
+            if self._capture is not None:
+                self._capture.stop()
         except Exception:
             log.warning("capture did not stop cleanly after a failure")
+        try:
+            self._close_gap(time.monotonic(), ended=True)
+        except Exception:
+            log.warning("could not record the gap after a failure")
         try:  # flush what we have; after a disk error the writer keeps the journal instead
             rows = writer.close(RecordingState.RECORDED)
             self._commit(rows)
@@ -284,3 +443,12 @@ class RecordingSession:
             self._silent_since = None
         silent_for = now - self._silent_since if self._silent_since else 0.0
         self._emit(LevelChanged(peak, rms_dbfs, silent_for))
+
+    def _emit_silence(self, now: float) -> None:
+        """While the input is lost the meter reads silence, and for how long."""
+        if self._paused.is_set():
+            self._silent_since = None
+        else:
+            self._silent_since = self._silent_since or now
+        silent_for = now - self._silent_since if self._silent_since else 0.0
+        self._emit(LevelChanged(0.0, SILENCE_DBFS, silent_for))

@@ -130,15 +130,24 @@ def test_records_from_the_virtual_microphone(tmp_path: Path, private_vmic: Any) 
 
 
 def test_device_lost_keeps_what_was_recorded(tmp_path: Path, private_pulse: Any) -> None:
+    """A device that does not come back within the limit ends the session (see also
+    test_session_reconnect.py for one that does)."""
     events = Events()
     spool = Spool.open(tmp_path)
-    session = RecordingSession(spool, MicrophoneSpec("pulse"), ConsultMeta(True), events)
+    session = RecordingSession(
+        spool,
+        MicrophoneSpec("pulse"),
+        ConsultMeta(True),
+        events,
+        options=SessionOptions(reconnect_limit_s=1.0),
+    )
     rid = session.start()
     time.sleep(3.0)
-    private_pulse.kill()  # the input device disappears mid-consult
+    private_pulse.kill()  # the input device disappears mid-consult, for good
     assert session.wait(30)
     assert session.state is SessionState.FAILED
     assert any(p.kind in ("device_lost", "stalled") for p in events.of(CaptureProblem))
+    assert any(p.kind == "input_lost" for p in events.of(CaptureProblem))
     assert spool.recording(rid).state is RecordingState.RECORDED
     kept = sum(c.frames for c in spool.chunks(rid))
     assert kept == session.frames_recorded  # everything captured before the loss is in the spool
