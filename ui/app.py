@@ -61,6 +61,7 @@ class Startup:
         self.failure: BaseException | None = None  # not a RecorderError: main() re-raises it
         self.cancelled = False
         window.close_guard = self._close_before_ready
+        window.controls.set_can_start(False, "Starting…")  # Record waits for the core, visibly
 
     def begin(self) -> None:
         """Import and build the core on a worker thread; wire it when it is ready."""

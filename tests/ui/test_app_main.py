@@ -72,18 +72,20 @@ def test_closing_before_the_core_is_ready_quits_without_starting_it(
     """The window shows before the core is built; closing it then just quits, cleanly."""
     data = tmp_path / "data"
     monkeypatch.setenv("AMBIENT_RECORDER_DATA_DIR", str(data))
-    seen: dict[str, bool] = {}
+    seen: dict[str, object] = {}
 
     def close_at_once() -> None:  # queued before main(): runs before the core is started
         window = _window()
         seen["shown"] = window is not None
         if window is not None:
+            seen["record_enabled"] = window.controls.main_button.isEnabled()
+            seen["hint"] = window.controls.hint_label.text()
             window.close()
 
     QTimer.singleShot(0, close_at_once)
     code = main([])
     qtbot.wait(200)  # a startup step queued behind the close must not start the core after all
-    assert seen == {"shown": True}
+    assert seen == {"shown": True, "record_enabled": False, "hint": "Starting…"}
     assert code == 0
     assert _window() is None
     assert not (data / "spool").exists(), "the core was started after the window closed"
