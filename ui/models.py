@@ -2,7 +2,9 @@
 
 Rows show the local upload state (recording, queued, uploading, "retrying in N s",
 uploaded, rejected) and the server's transcription status with its source. A 1 s
-timer refreshes the retry countdown; nothing here calls the core.
+timer refreshes the retry countdown; nothing here calls the core. While the microphone
+is lost the live row says so, and a chunk recorded after a gap carries a warning icon
+with "[no audio for N s: microphone lost]" as its tooltip.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from PySide6.QtCore import (
 )
 
 from recorder.events import (
+    AudioGap,
+    CaptureProblem,
     ChunkRecorded,
     ChunkStateChanged,
     ElapsedChanged,
@@ -66,9 +70,14 @@ def format_duration(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def local_text(row: ChunkRow, now: float, paused: bool = False) -> str:
+INPUT_LOST_TEXT = "microphone lost — reconnecting…"
+
+
+def local_text(row: ChunkRow, now: float, paused: bool = False, input_lost: bool = False) -> str:
     """The upload column's words, with a live countdown while retrying."""
     if row.local is None:
+        if input_lost:
+            return f"paused, {INPUT_LOST_TEXT}" if paused else INPUT_LOST_TEXT
         return "paused" if paused else "recording"
     if row.local is ChunkState.RETRYING:
         if row.next_attempt_at is None:
@@ -78,8 +87,10 @@ def local_text(row: ChunkRow, now: float, paused: bool = False) -> str:
     return row.local.value
 
 
-def local_tone(row: ChunkRow) -> Tone:
+def local_tone(row: ChunkRow, input_lost: bool = False) -> Tone:
     """How the upload state should look."""
+    if row.local is None and input_lost:
+        return Tone.WARN
     return {
         None: Tone.ACTIVE,
         ChunkState.QUEUED: Tone.NEUTRAL,
@@ -125,6 +136,8 @@ class ChunkTableModel(QAbstractTableModel):
         self._rows: list[ChunkRow] = []  # committed chunks, sorted by index
         self._live: ChunkRow | None = None  # the chunk being recorded, if any
         self._paused = False
+        self._input_lost = False  # the microphone is lost and being reopened
+        self._gaps: dict[int, list[AudioGap]] = {}  # by the index of the chunk that follows
         self._elapsed_s = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -155,8 +168,14 @@ class ChunkTableModel(QAbstractTableModel):
         self._rows = []
         self._live = None
         self._paused = False
+        self._input_lost = False
+        self._gaps = {}
         self._elapsed_s = 0.0
         self.endResetModel()
+
+    def gap_text(self, index: int) -> str:
+        """What the gaps just before chunk `index` say ('' when there is none)."""
+        return "\n".join(gap.marker() for gap in self._gaps.get(index, []))
 
     # --- events -----------------------------------------------------------------------
     def apply(self, event: object) -> None:
@@ -180,6 +199,12 @@ class ChunkTableModel(QAbstractTableModel):
         elif isinstance(event, TranscriptUpdated) and event.recording_id == self._recording_id:
             for chunk in event.chunks:
                 self._upsert(chunk.index, server=chunk.status, source=chunk.source)
+        elif isinstance(event, CaptureProblem) and event.kind in ("input_lost", "input_back"):
+            self._input_lost = event.kind == "input_lost" and self._live is not None
+            self._changed_live()
+        elif isinstance(event, AudioGap) and event.recording_id == self._recording_id:
+            self._gaps.setdefault(event.before_chunk, []).append(event)
+            self._changed_index(event.before_chunk)
 
     def _on_session(self, event: SessionStateChanged) -> None:
         if event.recording_id is not None and event.state in (
@@ -191,6 +216,7 @@ class ChunkTableModel(QAbstractTableModel):
             return
         capturing = event.state in (SessionState.RECORDING, SessionState.PAUSED)
         self._paused = event.state is SessionState.PAUSED
+        self._input_lost = self._input_lost and capturing
         if capturing and self._live is None:
             self._live = ChunkRow(index=self._next_index(), duration_s=0.0, local=None)
             self._insert_live()
@@ -239,6 +265,11 @@ class ChunkTableModel(QAbstractTableModel):
         self._live = None
         self.endRemoveRows()
 
+    def _changed_index(self, index: int) -> None:
+        for pos, row in enumerate(self._shown()):
+            if row.index == index:
+                self.dataChanged.emit(self.index(pos, 0), self.index(pos, len(COLUMNS) - 1))
+
     def _changed_live(self) -> None:
         if self._live is not None:
             pos = len(self._rows)
@@ -273,6 +304,8 @@ class ChunkTableModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column == COL_INDEX:
+                return self.gap_text(row.index) or None
             return row.error if column == COL_LOCAL and row.error else None
         if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.DecorationRole):
             tone = self._tone(row, column)
@@ -294,12 +327,17 @@ class ChunkTableModel(QAbstractTableModel):
         if column == COL_DURATION:
             return format_duration(row.duration_s)
         if column == COL_LOCAL:
-            return local_text(row, self._clock(), self._paused)
+            return local_text(row, self._clock(), self._paused, self._is_lost(row))
         return server_text(row)
 
+    def _is_lost(self, row: ChunkRow) -> bool:
+        return self._input_lost and row is self._live
+
     def _tone(self, row: ChunkRow, column: int) -> Tone | None:
+        if column == COL_INDEX:
+            return Tone.WARN if row.index in self._gaps else None
         if column == COL_LOCAL:
-            return local_tone(row)
+            return local_tone(row, self._is_lost(row))
         if column == COL_SERVER:
             return server_tone(row)
         return None

@@ -39,6 +39,15 @@ def connection_text(event: ConnectionChanged, region: str = "") -> tuple[str, To
     return text, Tone.GOOD
 
 
+def problem_tone(kind: str) -> Tone:
+    """How a CaptureProblem of `kind` should look (ErrorOccurred passes '').
+
+    A lost microphone is bad (nothing is being recorded); once it is back the gap's mark is
+    a warning (the recording goes on).
+    """
+    return Tone.WARN if kind == "input_back" else Tone.BAD
+
+
 MAX_ERROR_PX = 520  # long messages are elided (tooltip has them whole) so the window never widens
 MAX_CONNECTION_PX = 560
 
@@ -66,6 +75,7 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.error)
         self._set_icon(self.connection_icon, Tone.NEUTRAL)
         self.error_icon.hide()
+        self.error_tone = Tone.NEUTRAL  # how the last message is shown (BAD or WARN)
 
     def _set_icon(self, label: QLabel, tone: Tone) -> None:
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
@@ -80,17 +90,23 @@ class StatusBar(QStatusBar):
         if event.last_error and event.mode == "offline":
             self.show_error(event.last_error)
 
-    def show_error(self, message: str) -> None:
+    def show_error(self, message: str, tone: Tone = Tone.BAD) -> None:
         """Show an error in plain words, with the time it happened (full text in the tooltip)."""
         stamp = time.strftime("%H:%M")
         self.error.setText(_elided(self.error, f"{stamp} {message}", MAX_ERROR_PX))
         self.error.setToolTip(message)
-        self._set_icon(self.error_icon, Tone.BAD)
+        self._set_icon(self.error_icon, tone)
         self.error_icon.show()
+        self.error_tone = tone
 
     def show_problem(self, event: ErrorOccurred | CaptureProblem) -> None:
-        """Show an ErrorOccurred or CaptureProblem event."""
-        self.show_error(event.message)
+        """Show an ErrorOccurred or CaptureProblem event.
+
+        The gap's "[no audio for N s: …]" after a lost microphone stays shown until the next
+        message.
+        """
+        kind = event.kind if isinstance(event, CaptureProblem) else ""
+        self.show_error(event.message, problem_tone(kind))
 
     def clear_error(self) -> None:
         """Remove the error message (e.g. after the problem was fixed)."""
