@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -15,6 +16,7 @@ from server.errors import install_error_handlers
 from server.keys import jwt_secret
 from server.limits import BodyLimit
 from server.models import ErrorBody, Health
+from server.retention import RetentionPurger
 from server.routes import auth, sessions, transcription, unimplemented
 from server.services import Services
 from server.store import Store
@@ -35,27 +37,42 @@ _ERRORS = {
 }
 
 
-def build_services(config: ServerConfig) -> Services:
+def build_services(config: ServerConfig, clock: Callable[[], float] = time.time) -> Services:
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    store = Store(config.db_path)
+    store = Store(config.db_path, clock)
     transcriber = Transcriber(config.model_path or default_model_path(), workers=config.workers)
     pool = WorkerPool(store, transcriber, config.audio_dir, workers=config.workers)
     authority = Authority(config.api_key, jwt_secret(config.data_dir), config.jwt_ttl_s)
+    retention = RetentionPurger(
+        store,
+        config.audio_dir,
+        config.retention_hours,
+        interval_s=config.purge_interval_s,
+        clock=clock,
+    )
     return Services(
-        config=config, store=store, authority=authority, pool=pool, transcriber=transcriber
+        config=config,
+        store=store,
+        authority=authority,
+        pool=pool,
+        transcriber=transcriber,
+        retention=retention,
     )
 
 
-def create_app(config: ServerConfig) -> FastAPI:
-    """An app serving `config`; the worker pool runs while the app's lifespan does."""
-    services = build_services(config)
+def create_app(config: ServerConfig, clock: Callable[[], float] = time.time) -> FastAPI:
+    """An app serving `config`; the worker pool and the retention purge run while the app's
+    lifespan does. `clock` (seconds) drives retention; tests pass one they can move."""
+    services = build_services(config, clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         services.pool.start()
+        services.retention.start()
         try:
             yield
         finally:
+            services.retention.stop()
             services.pool.stop()
             services.store.close()
 

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from server.retention import DEFAULT_RETENTION_HOURS
+
 DEFAULT_PORT = 8080
 
 
@@ -30,6 +32,16 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _retention_hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number of hours, or inf") from None
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError("must be more than 0 (inf keeps sessions forever)")
     return value
 
 
@@ -61,6 +73,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=600.0,
         help="seconds GET /transcript waits for pending chunks before answering 503",
+    )
+    parser.add_argument(
+        "--retention-hours",
+        type=_retention_hours,
+        default=DEFAULT_RETENTION_HOURS,
+        help="drop a session (transcripts, fields) this long after its last change, unless a"
+        " chunk still waits to be transcribed; audio goes as soon as it is transcribed"
+        f" (default: {DEFAULT_RETENTION_HOURS:g}; inf keeps sessions forever)",
     )
     parser.add_argument("--access-log", action="store_true", help="log each request line")
 
@@ -101,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         jwt_ttl_s=args.jwt_ttl,
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
         transcript_wait_s=args.transcript_wait,
+        retention_hours=args.retention_hours,
     )
     if not is_loopback(args.host):
         logging.warning("binding %s: other machines can reach this server", args.host)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.retention import DEFAULT_PURGE_INTERVAL_S, DEFAULT_RETENTION_HOURS
+
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_JSON_BYTES = 256 * 1024
 
@@ -23,6 +25,8 @@ class ServerConfig:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     max_json_bytes: int = DEFAULT_MAX_JSON_BYTES
     transcript_wait_s: float = 600.0  # how long GET /transcript waits for pending chunks
+    retention_hours: float = DEFAULT_RETENTION_HOURS  # idle sessions are dropped after; inf: never
+    purge_interval_s: float = DEFAULT_PURGE_INTERVAL_S
 
     @property
     def db_path(self) -> Path:

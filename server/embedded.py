@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.app import create_app
 from server.config import DEFAULT_MAX_UPLOAD_BYTES, ServerConfig
 from server.keys import resolve_api_key
+from server.retention import DEFAULT_PURGE_INTERVAL_S, DEFAULT_RETENTION_HOURS
 from server.runner import QuietExitServer, base_url, bind, make_server
 
 START_TIMEOUT_S = 30.0
@@ -41,12 +43,20 @@ def start_local_server(
     model_path: Path | None = None,
     workers: int = 1,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    retention_hours: float = DEFAULT_RETENTION_HOURS,
+    purge_interval_s: float = DEFAULT_PURGE_INTERVAL_S,
+    clock: Callable[[], float] = time.time,
 ) -> LocalServer:
     """Serve on 127.0.0.1 (a free port by default) from a background thread; returns once up.
+
+    Sessions idle for `retention_hours` are dropped (inf: never), checked every
+    `purge_interval_s`; `clock` is the time retention goes by (tests move it).
 
     Raises OSError when the port cannot be bound, RuntimeError when the server does not start.
     The model loads in the background; the first chunk waits for it.
     """
+    if not retention_hours > 0:
+        raise ValueError("retention_hours must be positive (inf keeps sessions forever)")
     key, _generated = resolve_api_key(data_dir, api_key)
     sock = bind("127.0.0.1", port)
     actual_port = int(sock.getsockname()[1])
@@ -58,8 +68,10 @@ def start_local_server(
         workers=workers,
         jwt_ttl_s=jwt_ttl_s,
         max_upload_bytes=max_upload_bytes,
+        retention_hours=retention_hours,
+        purge_interval_s=purge_interval_s,
     )
-    server = make_server(create_app(config), log_level="warning")
+    server = make_server(create_app(config, clock), log_level="warning")
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="local-server", daemon=True
     )

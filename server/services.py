@@ -11,6 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 from server.auth import Authority, User
 from server.config import ServerConfig
 from server.errors import ApiError
+from server.retention import RetentionPurger
 from server.store import Store
 from server.transcriber import Transcriber
 from server.workers import WorkerPool
@@ -27,6 +28,7 @@ class Services:
     authority: Authority
     pool: WorkerPool
     transcriber: Transcriber
+    retention: RetentionPurger
 
 
 def get_services(request: Request) -> Services:

@@ -6,6 +6,9 @@ chunk acknowledged to the client survives a crash or power loss.
 
 Chunk states (internal): STORED (lazy upload, waits for a transcript GET),
 QUEUED, WORKING, READY, FAILED. The API shows STORED/QUEUED/WORKING as PENDING.
+
+Each session remembers when it was last written to (`active_at`, seconds from the
+store's clock): retention drops sessions idle for longer than the retention period.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +33,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     owner TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    fields TEXT NOT NULL
+    fields TEXT NOT NULL,
+    active_at REAL
 );
 CREATE TABLE IF NOT EXISTS recordings (
     id TEXT PRIMARY KEY,
@@ -60,13 +64,10 @@ CREATE UNIQUE INDEX IF NOT EXISTS chunks_recording_index ON chunks(recording_id,
     WHERE recording_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS chunks_queue ON chunks(state, queued_at, id);
 CREATE INDEX IF NOT EXISTS chunks_session ON chunks(session_id);
+CREATE INDEX IF NOT EXISTS recordings_session ON recordings(session_id);
 """
 
 PENDING_STATES = ("STORED", "QUEUED", "WORKING")
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,18 @@ class ChunkRow:
     recording_finished: bool | None = None  # None: a whole-file upload (no recording)
 
 
+class SessionGone(LookupError):
+    """The session (or recording) no longer exists, e.g. retention dropped it meanwhile."""
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a retention purge removed: the audio files of its chunks are the caller's to delete."""
+
+    sessions: int
+    audio_files: list[str]
+
+
 @dataclass(frozen=True)
 class ChunkStored:
     """What storing a chunk did: the old audio file to delete when it replaced one."""
@@ -102,8 +115,9 @@ class ChunkStored:
 class Store:
     """All reads and writes of the server's state."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -111,7 +125,26 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            # Deleted transcripts are overwritten, not left in free pages (patient data).
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.executescript(_SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """A database from before retention: its sessions count as active from now on."""
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(sessions)")}
+        if "active_at" not in columns:
+            self._db.execute("ALTER TABLE sessions ADD COLUMN active_at REAL")
+        self._db.execute(
+            "UPDATE sessions SET active_at = ? WHERE active_at IS NULL", (self._clock(),)
+        )
+        self._db.execute("CREATE INDEX IF NOT EXISTS sessions_active ON sessions(active_at)")
+
+    def _iso(self) -> str:
+        return datetime.fromtimestamp(self._clock(), UTC).isoformat()
+
+    def _touch(self, db: sqlite3.Connection, session_id: str) -> None:
+        db.execute("UPDATE sessions SET active_at = ? WHERE id = ?", (self._clock(), session_id))
 
     def close(self) -> None:
         with self._lock:
@@ -132,12 +165,12 @@ class Store:
 
     def create_session(self, owner: str, fields: dict[str, Any]) -> str:
         session_id = uuid.uuid4().hex
-        now = _now_iso()
+        now = self._iso()
         with self._tx() as db:
             db.execute(
-                "INSERT INTO sessions (id, owner, created_at, updated_at, fields)"
-                " VALUES (?,?,?,?,?)",
-                (session_id, owner, now, now, json.dumps(fields)),
+                "INSERT INTO sessions (id, owner, created_at, updated_at, fields, active_at)"
+                " VALUES (?,?,?,?,?,?)",
+                (session_id, owner, now, now, json.dumps(fields), self._clock()),
             )
         return session_id
 
@@ -163,8 +196,8 @@ class Store:
             fields.update(changes)
             fields = {key: value for key, value in fields.items() if value is not None}
             db.execute(
-                "UPDATE sessions SET fields = ?, updated_at = ? WHERE id = ?",
-                (json.dumps(fields), _now_iso(), session_id),
+                "UPDATE sessions SET fields = ?, updated_at = ?, active_at = ? WHERE id = ?",
+                (json.dumps(fields), self._iso(), self._clock(), session_id),
             )
         return True
 
@@ -173,12 +206,15 @@ class Store:
     def create_recording(self, session_id: str) -> str:
         recording_id = uuid.uuid4().hex
         with self._tx() as db:
+            if db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+                raise SessionGone(session_id)
+            self._touch(db, session_id)
             seq = db.execute(
                 "SELECT COUNT(*) FROM recordings WHERE session_id = ?", (session_id,)
             ).fetchone()[0]
             db.execute(
                 "INSERT INTO recordings (id, session_id, seq, created_at) VALUES (?,?,?,?)",
-                (recording_id, session_id, seq, _now_iso()),
+                (recording_id, session_id, seq, self._iso()),
             )
         return recording_id
 
@@ -197,7 +233,12 @@ class Store:
         with self._tx() as db:
             db.execute(
                 "UPDATE recordings SET finished_at = ? WHERE id = ? AND finished_at IS NULL",
-                (_now_iso(), recording_id),
+                (self._iso(), recording_id),
+            )
+            db.execute(
+                "UPDATE sessions SET active_at = ?"
+                " WHERE id = (SELECT session_id FROM recordings WHERE id = ?)",
+                (self._clock(), recording_id),
             )
 
     # --- chunks ---------------------------------------------------------------------
@@ -208,6 +249,13 @@ class Store:
         """Queue a live chunk; a repeated index replaces the earlier chunk (audio and text)."""
         public_id = f"{recording_id}-{index}"
         with self._tx() as db:
+            found = db.execute(
+                "SELECT 1 FROM recordings WHERE id = ? AND session_id = ?",
+                (recording_id, session_id),
+            ).fetchone()
+            if found is None:
+                raise SessionGone(session_id)
+            self._touch(db, session_id)
             old = db.execute(
                 "SELECT id, audio_file FROM chunks WHERE recording_id = ? AND idx = ?",
                 (recording_id, index),
@@ -224,8 +272,8 @@ class Store:
                         index,
                         audio_file,
                         duration,
-                        _now_iso(),
-                        time.time(),
+                        self._iso(),
+                        self._clock(),
                     ),
                 )
                 return ChunkStored(public_id, None)
@@ -233,15 +281,18 @@ class Store:
                 "UPDATE chunks SET state = 'QUEUED', generation = generation + 1, audio_file = ?,"
                 " duration = ?, text = NULL, reason = NULL, attempts = 0, queued_at = ?"
                 " WHERE id = ?",
-                (audio_file, duration, time.time(), old["id"]),
+                (audio_file, duration, self._clock(), old["id"]),
             )
             return ChunkStored(public_id, str(old["audio_file"]))
 
     def put_upload(self, session_id: str, audio_file: str, duration: float) -> tuple[str, int, str]:
         """Store a whole-file upload, left for a transcript GET: (id, index, created_at)."""
         public_id = uuid.uuid4().hex
-        created = _now_iso()
+        created = self._iso()
         with self._tx() as db:
+            if db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+                raise SessionGone(session_id)
+            self._touch(db, session_id)
             index = db.execute(
                 "SELECT COUNT(*) FROM chunks WHERE session_id = ? AND recording_id IS NULL",
                 (session_id,),
@@ -260,8 +311,10 @@ class Store:
             cursor = db.execute(
                 "UPDATE chunks SET state = 'QUEUED', queued_at = ? WHERE session_id = ?"
                 " AND state = 'STORED'",
-                (time.time(), session_id),
+                (self._clock(), session_id),
             )
+            if cursor.rowcount:
+                self._touch(db, session_id)
             return cursor.rowcount
 
     def chunks_of(self, session_id: str) -> list[ChunkRow]:
@@ -343,22 +396,61 @@ class Store:
     def complete(self, job: Job, text: str, duration: float) -> bool:
         """Record a transcript unless the chunk was replaced meanwhile."""
         with self._tx() as db:
-            return (
-                db.execute(
-                    "UPDATE chunks SET state = 'READY', text = ?, duration = ?, reason = NULL"
-                    " WHERE id = ? AND generation = ? AND state = 'WORKING'",
-                    (text, duration, job.chunk_id, job.generation),
-                ).rowcount
-                == 1
-            )
+            done = db.execute(
+                "UPDATE chunks SET state = 'READY', text = ?, duration = ?, reason = NULL"
+                " WHERE id = ? AND generation = ? AND state = 'WORKING'",
+                (text, duration, job.chunk_id, job.generation),
+            ).rowcount
+            self._touch_chunk_session(db, job.chunk_id)
+            return done == 1
 
     def fail(self, job: Job, reason: str) -> bool:
         with self._tx() as db:
-            return (
-                db.execute(
-                    "UPDATE chunks SET state = 'FAILED', reason = ?"
-                    " WHERE id = ? AND generation = ? AND state = 'WORKING'",
-                    (reason, job.chunk_id, job.generation),
-                ).rowcount
-                == 1
-            )
+            done = db.execute(
+                "UPDATE chunks SET state = 'FAILED', reason = ?"
+                " WHERE id = ? AND generation = ? AND state = 'WORKING'",
+                (reason, job.chunk_id, job.generation),
+            ).rowcount
+            self._touch_chunk_session(db, job.chunk_id)
+            return done == 1
+
+    def _touch_chunk_session(self, db: sqlite3.Connection, chunk_id: int) -> None:
+        """A chunk's result counts as activity: retention runs from the last transcript."""
+        db.execute(
+            "UPDATE sessions SET active_at = ? WHERE id = (SELECT session_id FROM chunks"
+            " WHERE id = ?)",
+            (self._clock(), chunk_id),
+        )
+
+    # --- retention ------------------------------------------------------------------
+
+    def purge_idle(self, idle_before: float) -> Purged:
+        """Drop every session last written to before `idle_before` (store clock seconds),
+        with its recordings, chunks and transcripts, unless a chunk of it still waits to be
+        transcribed (STORED, QUEUED or WORKING): such a session is kept whole."""
+        with self._tx() as db:
+            expired = [
+                str(row[0])
+                for row in db.execute(
+                    "SELECT s.id FROM sessions s WHERE s.active_at < ? AND NOT EXISTS"
+                    " (SELECT 1 FROM chunks c WHERE c.session_id = s.id AND c.state IN (?,?,?))",
+                    (idle_before, *PENDING_STATES),
+                )
+            ]
+            files: list[str] = []
+            for session_id in expired:
+                files += [
+                    str(row[0])
+                    for row in db.execute(
+                        "SELECT audio_file FROM chunks WHERE session_id = ?", (session_id,)
+                    )
+                ]
+                db.execute("DELETE FROM chunks WHERE session_id = ?", (session_id,))
+                db.execute("DELETE FROM recordings WHERE session_id = ?", (session_id,))
+                db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        if expired:
+            # Move the WAL into the database (whose deleted pages are zeroed) and empty it,
+            # so the dropped transcripts are not left readable in the log either.
+            with self._lock:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return Purged(len(expired), files)

@@ -22,8 +22,8 @@ from server.models import (
     UploadedAudio,
 )
 from server.services import Services, ServicesDep, UserDep, owned_session
-from server.store import PENDING_STATES, ChunkRow
-from server.uploads import UPLOAD_BODY_SCHEMA, receive_audio
+from server.store import PENDING_STATES, ChunkRow, SessionGone
+from server.uploads import UPLOAD_BODY_SCHEMA, SavedAudio, receive_audio
 
 router = APIRouter(tags=["Transcription"])
 
@@ -75,10 +75,21 @@ def _open_recording(services: Services, session_id: str, recording_id: str) -> s
     return state
 
 
+def _session_gone(services: Services, saved: SavedAudio | None = None) -> ApiError:
+    """Retention dropped the session while the request was in flight: 404 as for any
+    unknown session, and the audio just stored is not kept."""
+    if saved is not None:
+        (services.config.audio_dir / saved.file_name).unlink(missing_ok=True)
+    return ApiError(404, "SessionNotFoundError", "Session not found")
+
+
 @router.post(SEGMENTS, response_model=RecordingCreated, summary="Start Segment Transcription")
 def start_recording(session_id: str, services: ServicesDep, user: UserDep) -> RecordingCreated:
     owned_session(services, user, session_id)
-    return RecordingCreated(recording_id=services.store.create_recording(session_id))
+    try:
+        return RecordingCreated(recording_id=services.store.create_recording(session_id))
+    except SessionGone:
+        raise _session_gone(services) from None
 
 
 @router.post(
@@ -104,9 +115,17 @@ async def transcribe_chunk(
         services.config.max_upload_bytes,
     )
     index = _parse_index(saved.fields)
-    stored = await run_in_threadpool(
-        services.store.put_segment, session_id, recording_id, index, saved.file_name, saved.duration
-    )
+    try:
+        stored = await run_in_threadpool(
+            services.store.put_segment,
+            session_id,
+            recording_id,
+            index,
+            saved.file_name,
+            saved.duration,
+        )
+    except SessionGone:
+        raise _session_gone(services, saved) from None
     if stored.replaced_file:
         (services.config.audio_dir / stored.replaced_file).unlink(missing_ok=True)
     services.pool.wake()
@@ -154,9 +173,12 @@ async def upload_audio(
         _check_upload_fields,
         services.config.max_upload_bytes,
     )
-    upload_id, index, created = await run_in_threadpool(
-        services.store.put_upload, session_id, saved.file_name, saved.duration
-    )
+    try:
+        upload_id, index, created = await run_in_threadpool(
+            services.store.put_upload, session_id, saved.file_name, saved.duration
+        )
+    except SessionGone:
+        raise _session_gone(services, saved) from None
     return UploadAudioResult(
         uploaded_audio=UploadedAudio(
             id=upload_id,
