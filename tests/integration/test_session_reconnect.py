@@ -229,3 +229,37 @@ def test_pause_resume_and_stop_while_reconnecting(
     assert chunks and sum(c.frames for c in chunks) == session.frames_recorded
     assert [g.before_chunk for g in read_gaps(spool, rid)] == [len(chunks)]
     spool.close()
+
+
+def test_a_hung_sound_server_is_reopened_once_it_answers_again(
+    private_pulse: PulseDaemon, tmp_path: Path
+) -> None:
+    """Stalled (no audio, stream still open) is treated like lost: closed, reopened, gap kept."""
+    events = Events()
+    spool = Spool.open(tmp_path)
+    session = _session(spool, events)
+    rid = session.start()
+    _wait_recorded(session, 1.0)
+    private_pulse.freeze()
+    try:
+        events.wait_for(_problem("input_lost"))
+        lost_from = time.monotonic()  # no audio since before this moment
+        time.sleep(1.0)
+    finally:
+        private_pulse.thaw()
+    silent_for = time.monotonic() - lost_from
+    gap = events.wait_for(lambda e: isinstance(e, AudioGap), timeout=60)
+    assert isinstance(gap, AudioGap)
+    resumed_at = session.elapsed_s
+    _wait_recorded(session, resumed_at + 1.0)
+    session.stop()
+    assert session.wait(30)
+    assert session.state is SessionState.DONE
+    assert any(p.kind == "stalled" for p in events.of(CaptureProblem))
+    chunks = spool.chunks(rid)
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    assert sum(c.frames for c in chunks) == session.frames_recorded
+    assert chunks[-1].index >= gap.before_chunk  # audio was recorded after the gap
+    assert gap.duration_s >= silent_for
+    assert read_gaps(spool, rid) == [gap]
+    spool.close()
