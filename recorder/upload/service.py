@@ -263,7 +263,12 @@ class UploadService:
                 self._set_recording_state(rid, RecordingState.FINISHED)
                 self._fetch_final(client, rid, session_id, remote_id)
             elif step.action is Action.FINAL:
-                self._fetch_final(client, rid, session_id, remote_id)
+                try:
+                    self._fetch_final(client, rid, session_id, remote_id)
+                except RejectedError as error:  # e.g. the server purged it while we were away
+                    if error.status == 404 and self._session_gone(client, rid, session_id):
+                        raise _SessionGone from error
+                    raise
             self._remote_retry.pop(rid, None)
             self._connection.ok()
         except _SessionGone:
@@ -326,6 +331,8 @@ class UploadService:
         """The server lost the session (reset, or another server now): send it all again."""
         rid = rec.recording_id
         self._stop_poller(rid)
+        if rec.state is RecordingState.FINISHED:  # :finish went to the lost session: redo it
+            self._set_recording_state(rid, RecordingState.RECORDED)
         session_id = self._new_session(client, rec)
         remote_id = client.start_segments(session_id)
         self._spool.set_recording_remote(rid, session_id=session_id, remote_recording_id=remote_id)

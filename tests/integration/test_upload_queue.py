@@ -327,6 +327,50 @@ def test_server_that_lost_the_session_gets_the_whole_recording_again(
     assert repeated_ngrams(final.transcript) == []
 
 
+def test_a_session_purged_before_the_final_transcript_is_sent_again(
+    spool: Spool, make_local_server: Callable[..., LocalServerProcess]
+) -> None:
+    """:finish was sent, then the app stayed away until the server purged the session."""
+    server = make_local_server()
+    pcm, rate = consult_pcm()
+    rec = spool.create_recording(sample_rate=rate, chunk_min_s=6, chunk_max_s=8)
+    rid = rec.recording_id
+    writer = spool.writer(rid)
+    writer.write(pcm[: 16 * rate])
+    writer.close(RecordingState.RECORDED)
+    first = service(spool, server.base_url, server.api_key, Events())
+    first.start()
+    try:
+        first.wake()
+        assert first.wait_until_done(rid, 120)
+    finally:
+        first.stop()
+    first_session = spool.recording(rid).session_id
+    # The final transcript was never fetched (the app was closed right after :finish) ...
+    spool.set_recording_state(rid, RecordingState.FINISHED)
+    # ... and meanwhile the server dropped the session (retention, or a reset).
+    server.stop()
+    shutil.rmtree(server.data_dir)
+    server.start()
+    events = Events()
+    again = service(spool, server.base_url, server.api_key, events)
+    again.start()
+    try:
+        again.wake()
+        assert again.wait_until_done(rid, 120)
+    finally:
+        again.stop()
+    rec = spool.recording(rid)
+    assert rec.state is RecordingState.DONE
+    assert rec.session_id and rec.session_id != first_session
+    assert any("sent again" in e.message for e in events.of(ErrorOccurred))
+    final = events.final(rid)
+    count = len(spool.chunks(rid))
+    assert [c.index for c in final.chunks] == list(range(count))
+    assert "morning" in words(final.transcript)
+    assert repeated_ngrams(final.transcript) == []
+
+
 def test_finishing_without_a_rejected_chunk_is_the_users_explicit_choice(
     spool: Spool,
     local_server: LocalServerProcess,
