@@ -4,13 +4,18 @@ sounddevice is imported lazily: a machine without the PortAudio library must sti
 import `recorder` (and get a clear AudioInputError only when it tries to capture).
 
 PortAudio scans devices once, when initialised. A microphone plugged in later is only seen after
-re-initialising it, which is safe only while no stream is open: `portaudio_lock` and the count
-of open streams make `refresh_devices()` skip the re-scan while recording.
+re-initialising it, which is safe only while no stream is open (Pa_Terminate closes every
+stream): `portaudio_lock` and the count of open streams make `refresh_devices()` skip the
+re-scan while recording, and listing devices holds the lock so no query reads a list being
+rebuilt. sounddevice's `_initialize()` sends the process's stderr to /dev/null for the length
+of a re-scan (~30 ms, to hide ALSA's probing noise), so automatic re-scans are rate-limited.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -67,14 +72,24 @@ def stream_closed() -> None:
     _open_streams = max(0, _open_streams - 1)
 
 
-def refresh_devices() -> bool:
-    """Re-scan the devices (hot-plugged microphones) unless a stream is open; True if done."""
+_last_scan = float("-inf")  # time.monotonic() of the last re-scan
+RESCAN_AFTER_S = 1.0  # automatic re-scans (a device not found) at most this often
+
+
+def refresh_devices(if_older_than_s: float = 0.0) -> bool:
+    """Re-scan the devices (hot-plugged microphones) unless a stream is open; True if done.
+
+    `if_older_than_s` skips it when the last re-scan is more recent than that.
+    """
+    global _last_scan
     sd = import_sounddevice()
     with portaudio_lock:
-        if _open_streams:
+        if _open_streams or time.monotonic() - _last_scan < if_older_than_s:
             return False
-        sd._terminate()
-        sd._initialize()
+        with contextlib.suppress(sd.PortAudioError):  # not initialised (a failed re-scan)
+            sd._terminate()
+        _last_scan = time.monotonic()
+        sd._initialize()  # a PortAudioError here leaves it uninitialised: the next call retries
         return True
 
 
@@ -132,7 +147,7 @@ def resolve_input_device(choice: str | int | None) -> InputDevice:
     try:
         return _pick(choice, list_input_devices(refresh=False))
     except NoInputDeviceError:
-        if not refresh_devices():
+        if not refresh_devices(if_older_than_s=RESCAN_AFTER_S):
             raise
     return _pick(choice, list_input_devices(refresh=False))
 

@@ -1,7 +1,8 @@
 """Reopening a lost microphone: the same input again, else the default one, with backoff.
 
 PortAudio only sees a device plugged in again (or a restarted sound server's devices) after
-it is re-initialised, which `refresh_devices()` does only while no stream is open. Attempts run
+it is re-initialised, which `refresh_devices()` does only while no stream is open (and at most
+once a second: a re-scan mutes the process's stderr for ~30 ms). Attempts run
 on a thread of their own, so the recording's writer thread never waits on a sound server that
 hangs; it polls `take()` and may `cancel()` at any time (Stop, or the time limit).
 """
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from recorder.audio.capture import Capture
-from recorder.audio.devices import refresh_devices
+from recorder.audio.devices import RESCAN_AFTER_S, refresh_devices
 from recorder.audio.specs import MicrophoneSpec
 from recorder.errors import RecorderError
 
@@ -74,8 +75,8 @@ class Reopener:
         began = time.monotonic()
         tries = 0
         while not self._cancelled.is_set():
-            try:
-                refresh_devices()  # skipped while the lost stream is still closing
+            try:  # skipped while the lost stream is still closing, or just re-scanned
+                refresh_devices(if_older_than_s=RESCAN_AFTER_S)
             except Exception as error:  # PortAudio failing to re-initialise: try again later
                 self.last_error = str(error)
             for spec in self._candidates(time.monotonic() - began):
