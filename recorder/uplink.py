@@ -72,7 +72,9 @@ def start_local_target(settings: Settings, data_dir: Path) -> Target:
         ) from None
     server_dir = data_dir / "local-server"
     server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    local = start_local_server(server_dir)
+    # The local server keeps a session's transcript no longer than the app keeps its audio
+    # (at least an hour, so a consult's session is never dropped while it is still in use).
+    local = start_local_server(server_dir, retention_hours=max(settings.retention_hours, 1.0))
     return Target(
         "local",
         local.base_url,
