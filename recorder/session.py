@@ -300,12 +300,11 @@ class RecordingSession:
             at_s=self.elapsed_s,
             before_chunk=next_chunk,
         )
-        chunks = next_chunk
         self._emit(
             CaptureProblem(
                 "input_lost",
-                f"Microphone lost — reconnecting… The audio so far is saved ({chunks} "
-                f"chunk{'s' if chunks != 1 else ''}). Recording carries on when "
+                f"Microphone lost — reconnecting… The audio so far is saved "
+                f"({_chunks(next_chunk)}). Recording carries on when "
                 f"{capture.device_name!r} (or the default input) is back; it stops after "
                 f"{describe_seconds(self._options.reconnect_limit_s)} without a microphone.",
             )
@@ -333,8 +332,8 @@ class RecordingSession:
                     return None, (
                         "The microphone did not come back within "
                         f"{describe_seconds(self._options.reconnect_limit_s)}, so the recording "
-                        f"was ended; the {len(self.chunks)} chunks recorded before are kept and "
-                        f"upload. Last error: {reopener.last_error or 'no input found'}."
+                        f"was ended; the {_chunks(len(self.chunks))} recorded before are kept "
+                        f"and upload. Last error: {reopener.last_error or 'no input found'}."
                     )
                 self._emit_silence(now)
                 self._stop_requested.wait(LEVEL_INTERVAL_S)
@@ -452,3 +451,7 @@ class RecordingSession:
             self._silent_since = self._silent_since or now
         silent_for = now - self._silent_since if self._silent_since else 0.0
         self._emit(LevelChanged(0.0, SILENCE_DBFS, silent_for))
+
+
+def _chunks(count: int) -> str:
+    return f"{count} chunk" if count == 1 else f"{count} chunks"
