@@ -43,9 +43,16 @@ def read_gaps(spool: Spool, recording_id: str) -> list[AudioGap]:
         return []
 
 
-def add_gap(spool: Spool, gap: AudioGap) -> None:
-    """Append one gap (OSError if the disk refuses; the caller reports it, audio is unaffected)."""
-    gaps = [*read_gaps(spool, gap.recording_id), gap]
+def save_gap(spool: Spool, gap: AudioGap) -> None:
+    """Add a gap, or update it if it is already kept (the same start): its duration grows.
+
+    The session saves a gap as soon as the input is lost and updates it while waiting, so a
+    crash meanwhile still leaves the gap marked (a few seconds short at most). OSError if the
+    disk refuses; the caller reports it, the audio is unaffected.
+    """
+    kept = read_gaps(spool, gap.recording_id)
+    gaps = [g for g in kept if not _same(g, gap)] + [gap]
+    gaps.sort(key=lambda g: g.started_at)
     data = json.dumps([asdict(g) for g in gaps], indent=1).encode("utf-8")
     write_atomically(gaps_path(spool, gap.recording_id), data, mode=0o600)
 
@@ -53,6 +60,10 @@ def add_gap(spool: Spool, gap: AudioGap) -> None:
 def gaps_before(gaps: list[AudioGap], index: int) -> list[AudioGap]:
     """The gaps that fall just before chunk `index` (usually none, at most a few)."""
     return [g for g in gaps if g.before_chunk == index]
+
+
+def _same(a: AudioGap, b: AudioGap) -> bool:
+    return a.before_chunk == b.before_chunk and a.started_at == b.started_at
 
 
 def _gap(item: dict[str, Any]) -> AudioGap:

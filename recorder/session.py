@@ -43,7 +43,7 @@ from recorder.events import (
     SessionStateChanged,
     describe_seconds,
 )
-from recorder.gaps import add_gap
+from recorder.gaps import save_gap
 from recorder.spool import ChunkRow, Spool
 from recorder.states import RecordingState, SessionState
 
@@ -56,6 +56,7 @@ STOPPING_KINDS = frozenset({"device_lost"})  # a file source is gone: keep what 
 LOSS_KINDS = frozenset({"device_lost", "stalled"})  # a microphone is gone: reopen it
 DEFAULT_RECONNECT_LIMIT_S = 600.0  # how long a lost microphone is waited for before giving up
 GAP_REASON = "microphone lost"
+GAP_SAVE_EVERY_S = 5.0  # while the input is away, the open gap is re-saved this often
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,7 @@ class RecordingSession:
             at_s=self.elapsed_s,
             before_chunk=next_chunk,
         )
+        self._save_gap(self._loss, time.monotonic())  # marked even if the app dies meanwhile
         self._emit(
             CaptureProblem(
                 "input_lost",
@@ -318,7 +320,9 @@ class RecordingSession:
         assert isinstance(spec, MicrophoneSpec)
         reopener = Reopener(spec, self._open_capture)
         reopener.start()
-        deadline = self._loss.started_mono + self._options.reconnect_limit_s
+        loss = self._loss
+        deadline = loss.started_mono + self._options.reconnect_limit_s
+        next_save = time.monotonic() + GAP_SAVE_EVERY_S
         try:
             while True:
                 if self._stop_requested.is_set():
@@ -335,6 +339,9 @@ class RecordingSession:
                         f"was ended; the {_chunks(len(self.chunks))} recorded before are kept "
                         f"and upload. Last error: {reopener.last_error or 'no input found'}."
                     )
+                if now >= next_save:
+                    next_save = now + GAP_SAVE_EVERY_S
+                    self._save_gap(loss, now)
                 self._emit_silence(now)
                 self._stop_requested.wait(LEVEL_INTERVAL_S)
         finally:
@@ -348,24 +355,11 @@ class RecordingSession:
     def _close_gap(self, end_mono: float, ended: bool = False) -> None:
         """Audio flows again (or the recording ends): record and report the gap, if one is open."""
         loss = self._loss
-        if loss is None or self.recording_id is None:
+        if loss is None:
             return
         self._loss = None
-        gap = AudioGap(
-            recording_id=self.recording_id,
-            before_chunk=loss.before_chunk,
-            at_s=loss.at_s,
-            started_at=loss.started_at,
-            duration_s=max(0.0, end_mono - loss.started_mono),
-            reason=GAP_REASON,
-        )
+        gap = self._save_gap(loss, end_mono)
         self.gaps.append(gap)
-        try:
-            add_gap(self._spool, gap)
-        except OSError as error:  # the audio is unaffected; say the mark could not be kept
-            self._emit(
-                ErrorOccurred(f"The gap in the recording could not be saved ({error.strerror}).")
-            )
         log.info("recording %s: gap of %.1f s", gap.recording_id, gap.duration_s)
         self._emit(gap)
         if ended:
@@ -374,6 +368,25 @@ class RecordingSession:
             device = self._capture.device_name if self._capture is not None else "the input"
             message = f"{gap.marker()} Recording continues from {device!r}."
         self._emit(CaptureProblem("input_back" if not ended else "input_lost", message))
+
+    def _save_gap(self, loss: _Loss, end_mono: float) -> AudioGap:
+        """Keep the gap (as long as it is so far) in the spool; an error is said, not raised."""
+        assert self.recording_id is not None
+        gap = AudioGap(
+            recording_id=self.recording_id,
+            before_chunk=loss.before_chunk,
+            at_s=loss.at_s,
+            started_at=loss.started_at,
+            duration_s=max(0.0, end_mono - loss.started_mono),
+            reason=GAP_REASON,
+        )
+        try:
+            save_gap(self._spool, gap)
+        except OSError as error:  # the audio is unaffected; say the mark could not be kept
+            self._emit(
+                ErrorOccurred(f"The gap in the recording could not be saved ({error.strerror}).")
+            )
+        return gap
 
     def _fail(self, writer: Any, error: RecorderError) -> None:
         """Stop capture, keep every chunk already committed, and report why."""
