@@ -7,6 +7,10 @@ gone. Walking the pages catches that so the chunk ends FAILED with a reason.
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+from typing import IO
+
 _EOS_FLAG = 0x04
 
 
@@ -38,29 +42,37 @@ class OggDamaged(ValueError):
 
 def check_ogg(data: bytes) -> None:
     """Raise OggDamaged unless `data` is a sequence of whole, valid pages ending in EOS."""
-    view = memoryview(data)
+    check_ogg_stream(io.BytesIO(data))
+
+
+def check_ogg_file(path: Path) -> None:
+    """`check_ogg` on a file, read one page at a time (a long upload is never held whole)."""
+    with path.open("rb") as stream:
+        check_ogg_stream(stream)
+
+
+def check_ogg_stream(stream: IO[bytes]) -> None:
+    """Walk the pages of `stream` to its end; raise OggDamaged at the first bad one."""
     pos = 0
     flags = 0
     pages = 0
-    while pos < len(data):
-        if data[pos : pos + 4] != b"OggS":
+    while header := stream.read(27):
+        if header[:4] != b"OggS":
             raise OggDamaged(f"no Ogg page at byte {pos}")
-        if pos + 27 > len(data):
+        if len(header) < 27:
             raise OggDamaged("cut short inside a page header")
-        flags = data[pos + 5]
-        nsegs = data[pos + 26]
-        header_end = pos + 27 + nsegs
-        if header_end > len(data):
+        flags = header[5]
+        lacing = stream.read(header[26])
+        if len(lacing) < header[26]:
             raise OggDamaged("cut short inside a page header")
-        page_end = header_end + sum(data[pos + 27 : header_end])
-        if page_end > len(data):
+        body_size = sum(lacing)
+        body = stream.read(body_size)
+        if len(body) < body_size:
             raise OggDamaged("cut short inside a page (truncated file)")
-        stored_crc = int.from_bytes(data[pos + 22 : pos + 26], "little")
-        page = bytearray(view[pos:page_end])
-        page[22:26] = b"\0\0\0\0"
-        if ogg_crc(page) != stored_crc:
+        stored_crc = int.from_bytes(header[22:26], "little")
+        if ogg_crc(header[:22] + b"\0\0\0\0" + header[26:] + lacing + body) != stored_crc:
             raise OggDamaged(f"page at byte {pos} fails its checksum (corrupt data)")
-        pos = page_end
+        pos += 27 + len(lacing) + body_size
         pages += 1
     if pages == 0:
         raise OggDamaged("no Ogg pages")

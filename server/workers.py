@@ -8,16 +8,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from server.audio import AudioRejected, decode
+from server.audio import AudioRejected, DecodedAudio, check_integrity
 from server.languages import LanguageUnsupported
 from server.store import Job, Store
 from server.transcriber import Transcriber
+from server.windows import windows
 
 log = logging.getLogger("server.workers")
 
 
 class WorkerPool:
-    """N threads, each: claim the oldest queued chunk, decode, transcribe, record the result.
+    """N threads, each: claim the oldest queued chunk, decode and transcribe it window by
+    window, record the result.
 
     A chunk that cannot be decoded ends FAILED with a reason and the thread moves on;
     any other error fails that chunk too, so nothing stalls the queue.
@@ -133,9 +135,11 @@ class WorkerPool:
         try:
             if job.language_code:  # e.g. set under a multilingual model, now English-only
                 self._transcriber.language_for(job.language_code)
-            samples = decode(self._audio_dir / job.audio_file)
-            duration = len(samples) / 16000
-            text = self._transcriber.transcribe(samples, job.language_code)
+            path = self._audio_dir / job.audio_file
+            check_integrity(path)
+            audio = DecodedAudio(path)  # decoded and transcribed a window at a time
+            text = self._transcriber.transcribe_windows(windows(audio), job.language_code)
+            duration = audio.seconds
         except (AudioRejected, LanguageUnsupported) as error:
             if self._store.fail(job, str(error)):
                 self._forget_audio(job)

@@ -5,7 +5,9 @@ Prints ratios against references measured in the same run:
   directly on the same file with the same settings (goal: <= 10 % overhead);
 - accuracy: WER of the consult sent as live chunks vs the whole file at once;
 - throughput: 10 sessions uploading at once; audio seconds per wall second, and how long
-  the uploads take to be acknowledged while the worker is busy.
+  the uploads take to be acknowledged while the worker is busy;
+- memory: peak RSS of the server while it transcribes a 30 / 60 min whole-file upload,
+  next to its RSS when idle (model loaded) in the same run.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 from tests.fixtures.local_server import LocalServerProcess
 from tests.server.support import (
+    BLOCK,
     CONSULT_OGG,
     RATE,
     Api,
@@ -171,4 +175,59 @@ def test_throughput_with_ten_concurrent_sessions(
         f"{10 * seconds / wall:.1f} audio s per s; one chunk alone {single:.2f} s; "
         f"wall / (10 x alone) = {wall / (10 * single):.2f}; upload acknowledged in "
         f"median {statistics.median(acks) * 1000:.0f} ms, max {acks[-1] * 1000:.0f} ms"
+    )
+
+
+def _long_consult(path: Path, repeats: int) -> Path:
+    """The consult `repeats` times in one OGG Vorbis file, written block by block."""
+    audio = read_consult()
+    with sf.SoundFile(path, "w", samplerate=RATE, channels=1, format="OGG") as out:
+        for _ in range(repeats):
+            for start in range(0, len(audio), BLOCK):
+                out.write(audio[start : start + BLOCK])
+    return path
+
+
+def _rss_kib(pid: int, field: str) -> int:
+    """VmRSS (now) or VmHWM (peak so far) of a process, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} for process {pid}")
+
+
+@pytest.mark.parametrize("minutes", [30, 60])
+def test_server_memory_while_transcribing_a_long_whole_file_upload(
+    make_local_server: Callable[..., LocalServerProcess], tmp_path: Path, minutes: int
+) -> None:
+    repeats = -(-minutes * 60 * RATE // len(read_consult()))  # whole consults, >= minutes
+    path = _long_consult(tmp_path / "long.ogg", repeats)
+    server = make_local_server(max_upload_mb=200, transcript_wait_s=5)
+    assert server.process is not None
+    pid = server.process.pid
+    api = api_for(server.base_url, server.api_key)
+    warm = write_ogg(tmp_path / "warm.ogg", read_consult()[: 10 * RATE]).read_bytes()
+    _through_server(api, warm)  # loads the model: the idle server is one ready to work
+    time.sleep(1.0)
+    idle = _rss_kib(pid, "VmRSS")
+    session_id = api.new_session()
+    started = time.perf_counter()
+    response = api.client.post(
+        f"/sessions/{session_id}/upload-audio",
+        files={"file": ("long.ogg", path.read_bytes(), "audio/ogg")},
+    )
+    assert response.status_code == 200, response.text
+    uploaded = _rss_kib(pid, "VmHWM")  # peak so far: receiving and probing the file
+    body = api.wait_settled(session_id, timeout=4 * 3600)  # the GET queues the lazy upload
+    wall = time.perf_counter() - started
+    peak = _rss_kib(pid, "VmHWM")
+    chunk = body["chunks"][0]
+    assert chunk["status"] == "READY", chunk
+    score = wer(" ".join([reference_text()] * repeats), body["transcript"])
+    print(
+        f"\n{chunk['duration'] / 60:.1f} min whole-file upload ({path.stat().st_size / 1e6:.1f} MB"
+        f" OGG): server RSS idle {idle / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB"
+        f" (+{(peak - idle) / 1024:.0f} MiB; peak once the upload was stored, before its"
+        f" transcription: {uploaded / 1024:.0f} MiB); transcribed in {wall:.0f} s"
+        f" (RTF {wall / chunk['duration']:.3f}); WER vs the consult x{repeats} {score:.3f}"
     )

@@ -176,3 +176,29 @@ def api_for(
         base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=120
     )
     return Api(client)
+
+
+CONSULT_SCRIPT = REPO_ROOT / "samples" / "consult_script.txt"
+
+
+def consult_turns() -> list[str]:
+    """The consult's turns (one speaker each) as spoken, without the speaker labels."""
+    lines = CONSULT_SCRIPT.read_text(encoding="utf-8").splitlines()
+    return [line.split(":", 1)[1].strip() for line in lines if line.strip()]
+
+
+def speech_spans(samples: np.ndarray, min_pause_s: float = 0.6) -> list[tuple[int, int]]:
+    """(start, end) sample ranges of speech separated by pauses of at least `min_pause_s`.
+
+    The sample consult is synthetic: its turns are separated by ~0.8-1 s of digital silence,
+    pauses within a turn are under 0.45 s, so with the default each span is one turn.
+    """
+    frame = RATE // 100
+    energy = (samples[: len(samples) // frame * frame].reshape(-1, frame) ** 2).mean(axis=1)
+    loud = np.flatnonzero(energy > 1e-6)
+    if loud.size == 0:
+        return []
+    gaps = np.flatnonzero(np.diff(loud) > min_pause_s * 100)
+    starts = [loud[0], *loud[gaps + 1]]
+    ends = [*loud[gaps], loud[-1]]
+    return [(int(s) * frame, (int(e) + 1) * frame) for s, e in zip(starts, ends, strict=True)]

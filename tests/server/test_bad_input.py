@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from server.audio import MAX_AUDIO_SECONDS
 from tests.fixtures.local_server import API_PREFIX, LocalServerProcess
 from tests.server.support import Api, api_for
 
@@ -244,19 +245,19 @@ def test_client_file_names_are_never_used_and_no_audio_is_kept_once_final(
 
 
 def test_audio_longer_than_the_cap_is_refused(api: Api, tmp_path: Path) -> None:
-    # Three hours and a second of silence at 8 kHz in FLAC: small on the wire, too long.
+    # The cap and a second of silence at 1 kHz in FLAC: small on the wire, too long.
     path = tmp_path / "long.flac"
-    with sf.SoundFile(path, "w", samplerate=8000, channels=1, format="FLAC") as out:
-        block = np.zeros(8000 * 60, dtype=np.int16)
-        for _ in range(180):
+    with sf.SoundFile(path, "w", samplerate=1000, channels=1, format="FLAC") as out:
+        block = np.zeros(1000 * 60, dtype=np.int16)
+        for _ in range(MAX_AUDIO_SECONDS // 60):
             out.write(block)
-        out.write(block[:8000])
+        out.write(block[:1000])
     session_id = api.new_session()
     response = api.client.post(
         f"/sessions/{session_id}/upload-audio",
         files={"file": ("long.flac", path.read_bytes(), "audio/flac")},
     )
-    assert "3 h" in assert_error(response, 422, "AudioTooLongError")
+    assert f"{MAX_AUDIO_SECONDS // 3600} h" in assert_error(response, 422, "AudioTooLongError")
 
 
 # --- limits: a server of its own with a 1 MB upload limit, a 0.2 s transcript wait ----------
