@@ -13,6 +13,7 @@ INTERFACE (owned by the capture work; the session relies on exactly this):
             ...
         if cap.finished: break                 # file ended, or stopped and fully drained
     cap.stop()                                 # stop capture; read() still returns what is buffered
+    cap.losses()                               # new AudioLoss(at_s, lost_s, cause) since last call
     cap.stats                                  # CaptureStats(overflows, frames_captured, peak, ...)
     cap.level()                                # (peak 0..1, rms dBFS) since the last call
     list_input_devices() -> list[InputDevice]
@@ -25,6 +26,10 @@ decoding fails mid-way delivers what was readable and reports CaptureProblem("de
 read() and problems() run the watchdog: a source silent for STALL_AFTER_S while capturing gives
 CaptureProblem("stalled"), a stream that ended by itself CaptureProblem("device_lost"); ring
 overruns and PortAudio overflows give CaptureProblem("overflow", count=frames dropped / flags).
+Audio lost on the way in is also measured and placed: an AudioLoss (recorder.audio.losses) and a
+CaptureProblem("overflow", count=device frames lost) per loss; ring_full exactly, input_overflow
+and input_timing (PulseAudio dropping a stalled client's audio, no flag raised) estimated from
+the callback's ADC clock. CaptureStats.lost_s is their total.
 cap.last_audio_at is the time.monotonic() of the last delivery (where a gap starts).
 
     r = Reopener(MicrophoneSpec(...), open_capture)   # after a device_lost / stalled
@@ -35,6 +40,7 @@ cap.last_audio_at is the time.monotonic() of the last delivery (where a gap star
 from recorder.audio.capture import DEFAULT_RING_SECONDS, STALL_AFTER_S, Capture, CaptureStats
 from recorder.audio.devices import InputDevice, list_input_devices, resolve_input_device
 from recorder.audio.level import SILENCE_DBFS
+from recorder.audio.losses import AudioLoss
 from recorder.audio.reopen import Reopener
 from recorder.audio.specs import FileSpec, MicrophoneSpec, SourceSpec
 
@@ -42,6 +48,7 @@ __all__ = [
     "DEFAULT_RING_SECONDS",
     "SILENCE_DBFS",
     "STALL_AFTER_S",
+    "AudioLoss",
     "Capture",
     "CaptureStats",
     "FileSpec",

@@ -2,7 +2,9 @@
 
 The reader (the session's writer thread) calls `read()` about every 100 ms; resampling,
 mixdown and the watchdog run there, never in the audio callback. Nothing captured is thrown
-away by `stop()`: the ring drains through `read()` until `finished`.
+away by `stop()`: the ring drains through `read()` until `finished`. Audio lost on the way in
+(ring full, input overflow, dropped by the sound system) is never silent: each loss becomes an
+`AudioLoss` (`losses()`, where and how long) and a CaptureProblem("overflow").
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recorder.audio.file_source import FileSource
+from recorder.audio.losses import INPUT_OVERFLOW, RING_FULL, AudioLoss
 from recorder.audio.microphone import MicrophoneSource
 from recorder.audio.resample import Mono, MonoResampler
 from recorder.audio.source import Source
@@ -39,6 +42,7 @@ class CaptureStats:
     device: str
     peak: float  # highest peak seen since start, 0..1
     producer_errors: int  # exceptions caught inside the callback / feeder
+    lost_s: float = 0.0  # audio known lost so far (dropped frames + estimated input losses)
 
 
 class Capture:
@@ -72,6 +76,8 @@ class Capture:
         self._lock = threading.Lock()  # reader-side only: guards watchdog state and problems
         self._reported_overflows = 0
         self._reported_dropped = 0
+        self._losses: list[AudioLoss] = []  # not yet taken by losses()
+        self._lost_s = 0.0
         self._reported_lost = False
         self._stalled = False
 
@@ -124,6 +130,17 @@ class Capture:
             found, self._problems = self._problems, []
         return found
 
+    def losses(self) -> list[AudioLoss]:
+        """Audio lost since the previous call: where (`at_s` into this capture) and how long.
+
+        Each one was also reported as a CaptureProblem("overflow"); this is the same loss as
+        data, for marking the gap in the recording.
+        """
+        self._watch()
+        with self._lock:
+            found, self._losses = self._losses, []
+        return found
+
     def level(self) -> tuple[float, float]:
         """(peak 0..1, RMS dBFS) of the input since the previous call."""
         return self._source.meter.take()
@@ -141,6 +158,7 @@ class Capture:
             device=source.device_name,
             peak=min(source.meter.max_peak, 1.0),
             producer_errors=source.producer_errors,
+            lost_s=self._lost_s,
         )
 
     @property
@@ -171,23 +189,18 @@ class Capture:
                 self._problems.append(
                     CaptureProblem(
                         "overflow",
-                        f"The audio input lost data {new} time(s) (the computer was too busy to "
-                        "keep up); a few milliseconds of audio may be missing.",
+                        f"The audio input reported lost data {new} time(s) (the computer was too "
+                        "busy to keep up); how much is missing is reported once measured.",
                         new,
                     )
                 )
-            dropped = source.ring.dropped_frames
-            if dropped > self._reported_dropped:
-                new = dropped - self._reported_dropped
-                self._reported_dropped = dropped
-                self._problems.append(
-                    CaptureProblem(
-                        "overflow",
-                        f"{new / source.device_rate:.2f} s of audio ({new} frames) was dropped "
-                        "because the recorder fell behind reading the input.",
-                        new,
-                    )
-                )
+            rate = source.device_rate
+            for position, count in source.ring.take_drops():
+                self._reported_dropped += count
+                self._lost(AudioLoss(position / rate, count / rate, RING_FULL), count)
+            for loss in source.take_losses():
+                if loss.lost_s > 0 or loss.cause != INPUT_OVERFLOW:  # flags alone: said above
+                    self._lost(loss, round(loss.lost_s * rate))
             lost = source.lost()
             if lost is not None and not self._reported_lost:
                 self._reported_lost = True
@@ -216,6 +229,12 @@ class Capture:
                     )
                 elif silent_for <= allowed:
                     self._stalled = False
+
+    def _lost(self, loss: AudioLoss, frames: int) -> None:
+        """Keep a loss for losses() and say it (caller holds the lock)."""
+        self._losses.append(loss)
+        self._lost_s += loss.lost_s
+        self._problems.append(CaptureProblem("overflow", loss.describe(), frames))
 
 
 def empty_pcm() -> Mono:

@@ -2,7 +2,9 @@
 
 The callback follows PortAudio's rules: no allocation beyond sounddevice's own view of the
 buffer, no lock, no I/O, no logging, and it never raises (an exception there would silently
-stop the stream), so everything in it is wrapped and only counted.
+stop the stream), so everything in it is wrapped and only counted. It also journals each
+block's frame count, ADC time and overflow flag into a preallocated array, from which the
+reader's `take_losses()` estimates audio lost before it reached us (recorder.audio.losses).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import time
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from recorder.audio.devices import (
     import_sounddevice,
     portaudio_lock,
@@ -19,12 +24,14 @@ from recorder.audio.devices import (
     stream_closed,
     stream_opened,
 )
+from recorder.audio.losses import AudioLoss, TimingLossDetector
 from recorder.audio.ring import Frames
 from recorder.audio.source import Source
 from recorder.audio.specs import MicrophoneSpec
 from recorder.errors import AudioInputError
 
 STOP_TIMEOUT_S = 3.0  # a dead sound server can make stopping a stream hang; never wait longer
+JOURNAL_SLOTS = 4096  # callbacks remembered for the reader (~200 s of 50 ms blocks)
 
 
 class MicrophoneSource(Source):
@@ -37,6 +44,12 @@ class MicrophoneSource(Source):
             stream_opened()
         self._sd: ModuleType = sd
         self.callbacks = 0
+        self.frames_seen = 0  # frames PortAudio delivered, kept or not
+        # per callback: frames seen before it, frames kept before it, ADC time, overflow flag
+        self._journal: npt.NDArray[np.float64] = np.zeros((JOURNAL_SLOTS, 4))
+        self._journalled = 0  # producer-owned, published after the row is complete
+        self._journal_taken = 0  # reader-owned
+        self._detector = TimingLossDetector(self.device_rate)
 
     def _open(
         self, sd: ModuleType, spec: MicrophoneSpec, target_rate: int, ring_seconds: float
@@ -69,10 +82,19 @@ class MicrophoneSource(Source):
             "choose another input (see `ambient-recorder devices`)."
         )
 
-    def _callback(self, indata: Frames, frames: int, _time: Any, status: Any) -> None:
+    def _callback(self, indata: Frames, frames: int, time_info: Any, status: Any) -> None:
         try:
-            if status.input_overflow:
+            flagged = status.input_overflow
+            if flagged:
                 self.overflows += 1
+            row = self._journalled % JOURNAL_SLOTS
+            journal = self._journal
+            journal[row, 0] = self.frames_seen
+            journal[row, 1] = self.ring.total_written
+            journal[row, 2] = time_info.inputBufferAdcTime
+            journal[row, 3] = flagged
+            self._journalled += 1
+            self.frames_seen += frames
             self.ring.write(indata)
             self.meter.update(indata)
             self.callbacks += 1
@@ -80,6 +102,24 @@ class MicrophoneSource(Source):
             self.delivered_once = True
         except BaseException:
             self.producer_errors += 1
+
+    def take_losses(self) -> list[AudioLoss]:
+        """Run the journalled callbacks through the timing detector (reader side)."""
+        done = self.producer_done  # read first: once done, no callback follows the journal
+        journalled = self._journalled
+        first = max(self._journal_taken, journalled - JOURNAL_SLOTS)  # lapped: skip the lost
+        rows = self._journal[[i % JOURNAL_SLOTS for i in range(first, journalled)]]
+        self._journal_taken = journalled
+        found: list[AudioLoss] = []
+        for seen, kept, adc_time, flagged in rows.tolist():
+            loss = self._detector.feed(int(seen), int(kept), adc_time, bool(flagged))
+            if loss is not None:
+                found.append(loss)
+        if done:
+            last = self._detector.finish()
+            if last is not None:
+                found.append(last)
+        return found
 
     def _on_finished(self) -> None:
         try:

@@ -2,7 +2,8 @@
 
 The producer is the PortAudio callback (or the file feeder thread), so `write` allocates no
 buffer, takes no lock and never blocks: when the ring is full the new frames are dropped and
-counted, never silently. Positions are ever-growing counters; each is written by one side only,
+counted, never silently, and journalled (where, how many) so the loss can be placed in the
+recording. Positions are ever-growing counters; each is written by one side only,
 and CPython's GIL makes the publication of a new counter value atomic, so no lock is needed.
 """
 
@@ -12,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 Frames = npt.NDArray[np.float32]
+
+DROP_JOURNAL_SLOTS = 1024  # overrunning writes remembered between two take_drops() calls
 
 
 class RingBuffer:
@@ -26,6 +29,10 @@ class RingBuffer:
         self._read = 0  # consumer-owned
         self.dropped_frames = 0  # producer-owned: frames lost because the ring was full
         self.overruns = 0  # producer-owned: writes that lost frames
+        # (position, dropped_frames after it) of each overrunning write, preallocated
+        self._drops = np.zeros((DROP_JOURNAL_SLOTS, 2), dtype=np.int64)
+        self._drops_taken = 0  # consumer-owned
+        self._dropped_taken = 0  # consumer-owned: dropped frames already taken
 
     @property
     def capacity(self) -> int:
@@ -52,9 +59,6 @@ class RingBuffer:
         """Producer side: copy `block` (frames × channels) in; return how many frames were kept."""
         frames = int(block.shape[0])
         kept = min(frames, self._capacity - (self._written - self._read))
-        if kept < frames:
-            self.dropped_frames += frames - kept
-            self.overruns += 1
         if kept > 0:
             start = self._written % self._capacity
             first = min(kept, self._capacity - start)
@@ -62,7 +66,37 @@ class RingBuffer:
             if kept > first:
                 self._buf[: kept - first] = block[first:kept]
             self._written += kept
+        if kept < frames:
+            slot = self.overruns % DROP_JOURNAL_SLOTS
+            self.dropped_frames += frames - kept
+            self._drops[slot, 0] = self._written
+            self._drops[slot, 1] = self.dropped_frames  # cumulative: a lapped reader still counts
+            self.overruns += 1  # published last: the journal slot is complete
         return kept
+
+    def take_drops(self) -> list[tuple[int, int]]:
+        """Consumer side: (position, frames) lost since the last call, merged per position.
+
+        `position` is `total_written` when the frames were lost: they belong right after that
+        many kept frames. Drops while the ring stays full share a position and are merged.
+        If the journal was lapped (the reader stalled for very long), the frames it no longer
+        holds are added to the oldest entry it still has: counted, if not exactly placed.
+        """
+        overruns = self.overruns
+        first = max(self._drops_taken, overruns - DROP_JOURNAL_SLOTS)
+        before = self._dropped_taken
+        merged: list[tuple[int, int]] = []
+        for index in range(first, overruns):
+            slot = index % DROP_JOURNAL_SLOTS
+            position, total = int(self._drops[slot, 0]), int(self._drops[slot, 1])
+            count, before = total - before, total
+            if merged and merged[-1][0] == position:
+                merged[-1] = (position, merged[-1][1] + count)
+            else:
+                merged.append((position, count))
+        self._drops_taken = overruns
+        self._dropped_taken = before
+        return merged
 
     def read(self, max_frames: int | None = None) -> Frames:
         """Consumer side: a copy of the waiting frames (at most `max_frames`), oldest first."""

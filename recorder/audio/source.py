@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from recorder.audio.level import LevelMeter
+from recorder.audio.losses import AudioLoss
 from recorder.audio.ring import RingBuffer
 
 
@@ -38,6 +39,10 @@ class Source:
     def lost(self) -> str | None:
         """Why the source stopped delivering by itself (device lost, file unreadable), or None."""
         return self.failure
+
+    def take_losses(self) -> list[AudioLoss]:
+        """Reader side: input losses the producer's own timing revealed since the last call."""
+        return []
 
     def expects_audio(self) -> bool:
         """True while the source should be delivering: started, not stopped, not ended."""

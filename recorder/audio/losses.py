@@ -1,0 +1,167 @@
+"""Audio lost on the way in: where in the capture it happened and about how much.
+
+Losing audio is the worst failure of a recorder, and the transcript must not silently skip it,
+so every loss becomes an `AudioLoss` the session can turn into a gap. Three ways lose audio:
+
+- ring_full: our own ring was full (the reader fell behind); exact, from the ring's journal.
+- input_overflow: PortAudio flagged `input_overflow` (an ALSA / WASAPI / CoreAudio overrun).
+- input_timing: the sound system dropped audio before PortAudio saw it, with no flag at all.
+  PulseAudio (and PipeWire's pulse server) does this: a client that is not scheduled for a
+  while gets its stream buffered up to 4 MiB, then the newest audio is thrown away. Only the
+  callback's clock shows it: `inputBufferAdcTime` runs ahead of the frames received.
+
+`TimingLossDetector` estimates the last two from the callback's timestamps, on the reader's
+thread (the callback only journals them). PortAudio's ADC time is derived from the sound
+server's latency estimate, so after a loss it settles over a second or two; the detector waits
+for it to settle and reports the loss once, at the place it started.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+RING_FULL = "ring_full"
+INPUT_OVERFLOW = "input_overflow"
+INPUT_TIMING = "input_timing"
+
+LOSS_THRESHOLD_S = 0.08  # timestamps running ahead by more than this: audio was lost
+SETTLE_S = 1.0  # a loss is measured once the clock has stopped running ahead for this long
+WARMUP_S = 0.5  # a stream's latency estimate jumps while it starts; measure from here on
+FOLLOW_S_PER_S = 0.005  # slow creep of the latency estimate (clock drift) is not a loss
+_RISE_S = 0.005  # the clock still runs ahead if it moved more than this
+_SMOOTH = 5  # median of this many callbacks: one late or early timestamp is not a loss
+
+
+@dataclass(frozen=True)
+class AudioLoss:
+    """`lost_s` seconds of input missing after `at_s` seconds of this capture's audio.
+
+    `at_s` counts the audio the capture delivered (device frames / device rate, the same
+    seconds `read()` returns at the target rate). For input_timing it is where the clock
+    started running ahead, accurate to about a callback (50 ms) or two; `lost_s` is exact
+    for ring_full and an estimate (typically within 50 ms) otherwise.
+    """
+
+    at_s: float
+    lost_s: float
+    cause: str
+
+    def describe(self) -> str:
+        """The sentence a user sees."""
+        if self.cause == RING_FULL:
+            return (
+                f"{_duration(self.lost_s)} of audio was dropped {self.at_s:.1f} s into this "
+                "input because the recorder fell behind reading it; the transcript will not "
+                "contain what was said then."
+            )
+        why = {
+            INPUT_OVERFLOW: "the audio input overflowed",
+            INPUT_TIMING: "the sound system dropped it",
+        }.get(self.cause, self.cause)
+        return (
+            f"About {_duration(self.lost_s)} of audio is missing {self.at_s:.1f} s into this "
+            f"input: {why} (the computer was too busy to keep up). The transcript will not "
+            "contain what was said then."
+        )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+class TimingLossDetector:
+    """Turns per-callback (frames so far, ADC time, overflow flag) into AudioLoss estimates.
+
+    Without loss, `adc_time - frames / rate` stays constant (apart from jitter and slow drift);
+    lost frames make it jump by their duration. Inputs whose host API gives no ADC time (0)
+    are only reported through their overflow flags, with lost_s 0.
+    """
+
+    def __init__(
+        self,
+        rate: int,
+        threshold_s: float = LOSS_THRESHOLD_S,
+        settle_s: float = SETTLE_S,
+        warmup_s: float = WARMUP_S,
+    ) -> None:
+        self.rate = rate
+        self.threshold_s = threshold_s
+        self.settle_s = settle_s
+        self.warmup_s = warmup_s
+        self._recent: deque[tuple[float, float]] = deque(maxlen=_SMOOTH)  # (offset, at_s)
+        self._first_seen: int | None = None
+        self._baseline: float | None = None
+        self._last_seen = 0
+        self._episode: _Episode | None = None
+
+    def feed(self, seen: int, accepted: int, adc_time: float, flagged: bool) -> AudioLoss | None:
+        """One callback: `seen` frames delivered before it, `accepted` of them kept in the ring."""
+        at_s = accepted / self.rate
+        if not math.isfinite(adc_time) or adc_time <= 0:
+            return AudioLoss(at_s, 0.0, INPUT_OVERFLOW) if flagged else None
+        self._recent.append((adc_time - seen / self.rate, at_s))
+        level = self._level()
+        if self._first_seen is None:
+            self._first_seen = seen
+        dt = max(seen - self._last_seen, 0) / self.rate
+        self._last_seen = seen
+        episode = self._episode
+        if self._baseline is None:
+            if (seen - self._first_seen) / self.rate < self.warmup_s and not flagged:
+                return None
+            self._baseline = level
+        if episode is None:
+            excess = level - self._baseline
+            if excess > self.threshold_s or flagged:
+                cause = INPUT_OVERFLOW if flagged else INPUT_TIMING
+                start = self._rise_start(self._baseline, at_s)
+                self._episode = _Episode(start, cause, max(level, self._baseline), seen)
+                return None
+            if excess < 0:
+                self._baseline = level
+            else:
+                self._baseline += min(excess, FOLLOW_S_PER_S * dt)
+            return None
+        if flagged:
+            episode.cause = INPUT_OVERFLOW
+        if level > episode.peak + _RISE_S:
+            episode.peak = level
+            episode.rose_at = seen
+        if (seen - episode.rose_at) / self.rate >= self.settle_s:
+            return self._close(level)
+        return None
+
+    def finish(self) -> AudioLoss | None:
+        """The stream ended: report a loss still being measured (as far as it is known)."""
+        if self._episode is None or not self._recent:
+            return None
+        return self._close(self._level())
+
+    def _level(self) -> float:
+        offsets = sorted(offset for offset, _ in self._recent)
+        return offsets[len(offsets) // 2]
+
+    def _rise_start(self, baseline: float, fallback: float) -> float:
+        """Where the clock started running ahead: the first recent callback clearly above."""
+        for offset, at_s in self._recent:
+            if offset - baseline > self.threshold_s / 2:
+                return at_s
+        return fallback
+
+    def _close(self, level: float) -> AudioLoss:
+        episode = self._episode
+        baseline = self._baseline
+        assert episode is not None and baseline is not None
+        self._episode = None
+        self._baseline = max(level, baseline)
+        return AudioLoss(episode.at_s, max(level - baseline, 0.0), episode.cause)
+
+
+@dataclass
+class _Episode:
+    at_s: float
+    cause: str
+    peak: float
+    rose_at: int
