@@ -85,8 +85,10 @@ class Cipher:
 class KeyStore:
     """Finds or creates the spool key: OS keyring first, else a 0600 key file in the data dir."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, may_create: bool = True) -> None:
         self._data_dir = data_dir
+        # False when the folder already holds encrypted files: a new key could not open them
+        self._may_create = may_create
         self.warning: str | None = None  # set when the key lives in a file (CLI/UI show it)
         self.backend: str = ""
 
@@ -139,12 +141,16 @@ class KeyStore:
                 # An existing key file (keyring installed later) stays the source of truth.
                 if (self._data_dir / KEY_FILE_NAME).exists():
                     return None
+                if not self._may_create:
+                    raise self._missing(f"the OS keyring entry {KEYRING_SERVICE}/{name}")
                 key = secrets.token_bytes(KEY_BYTES)
                 keyring.set_password(KEYRING_SERVICE, name, key.hex())
                 stored = key.hex()
             key = bytes.fromhex(stored)
             if len(key) != KEY_BYTES:
                 raise ValueError("stored key has the wrong length")
+        except SpoolError:
+            raise
         except Exception as error:  # any backend failure (locked, no D-Bus, bad entry)
             raise _KeyringFailed(type(error).__name__) from error
         self.backend = type(backend).__name__
@@ -160,6 +166,8 @@ class KeyStore:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
+            if not self._may_create:
+                raise self._missing(f"the key file {path}") from None
             return self._create_file(path)
         except OSError as error:
             raise SpoolError(f"Cannot read the spool key file {path}: {error.strerror}") from error
@@ -169,6 +177,13 @@ class KeyStore:
                 "the spooled audio cannot be decrypted without the original key."
             )
         return data
+
+    def _missing(self, where: str) -> SpoolError:
+        return SpoolError(
+            f"The spool encryption key is missing ({where}), but {self._data_dir} holds "
+            "encrypted recordings: restore the key (spool.key from a backup, or the keyring "
+            "entry). Nothing was changed or deleted; a new key could not open those recordings."
+        )
 
     @staticmethod
     def _create_file(path: Path) -> bytes:

@@ -38,6 +38,7 @@ from recorder.crypto import Cipher, KeyStore, chunk_label
 from recorder.encoder import DEFAULT_SETTINGS, EncoderSettings, decode_ogg, encode_ogg
 from recorder.errors import DecryptionError, RecorderError, SpoolError
 from recorder.journal import WriterLock, fsync_dir, read_journal, write_all
+from recorder.key_check import ensure_key_matches, holds_encrypted_data
 from recorder.states import ChunkState, RecordingState
 
 if TYPE_CHECKING:
@@ -190,10 +191,22 @@ class Spool:
                 f"The data folder {path} cannot be created ({error.strerror})."
             ) from error
         warning = None
-        if key is None:
-            store = KeyStore(path)
+        if key is None:  # (an explicit key is the caller's business: tests)
+            root = path / SPOOL_DIR
+            store = KeyStore(
+                path,
+                may_create=not holds_encrypted_data(
+                    path, SPOOL_DIR, (f"*/*{CHUNK_SUFFIX}", f"*/{JOURNAL_NAME}")
+                ),
+            )
             key = store.load_or_create()
             warning = store.warning
+            samples = (
+                (chunk, chunk_label(chunk.parent.name, int(chunk.name[: -len(CHUNK_SUFFIX)])))
+                for chunk in root.glob(f"*/*{CHUNK_SUFFIX}")  # lazy: only read without a check file
+                if chunk.name[: -len(CHUNK_SUFFIX)].isdigit()
+            )
+            ensure_key_matches(path, Cipher(key), samples)
         return cls(path, Cipher(key), warning)
 
     @property
