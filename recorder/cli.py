@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from recorder import __version__, exit_codes
 from recorder.errors import RecorderError
@@ -29,13 +31,24 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+log = logging.getLogger(__name__)
+
+
+class CommandLineParser(argparse.ArgumentParser):
+    """argparse, but a mistake is one `error:` line naming it and where help is (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        sys.exit(exit_codes.USAGE)
+
+
 def _load_commands() -> list[ModuleType]:
     return [importlib.import_module(name) for name in COMMAND_MODULES]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; each command module adds its own sub-parser."""
-    parser = argparse.ArgumentParser(
+    parser = CommandLineParser(
         prog="ambient-recorder",
         description="Record a consult, upload it in chunks and follow the live transcript. "
         "With no command, the desktop app opens.",
@@ -66,7 +79,11 @@ def version_string() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: returns the process exit code (see recorder.exit_codes)."""
+    """Entry point: returns the process exit code (see recorder.exit_codes).
+
+    Whatever goes wrong ends in one `error:` line on stderr and a documented exit code, never a
+    traceback: an unexpected exception is logged in full and reported in one line.
+    """
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list:
         from recorder.launch import open_desktop_app
@@ -77,18 +94,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return exit_codes.USAGE
-    if args.command not in ("serve", "devices"):
-        from recorder import paths
-        from recorder.logs import configure_logging
-
-        # an unusable data dir is reported by the command itself, clearly
-        with contextlib.suppress(OSError):
-            configure_logging(paths.data_dir(getattr(args, "data_dir", None)))
     try:
+        if args.command not in ("serve", "devices"):
+            _start_logging(args)
         code: int = args.run(args)
         return code
     except RecorderError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return getattr(error, "exit_code", exit_codes.FAILURE)
+        print_error(error)
+        return error.exit_code
     except KeyboardInterrupt:
         return exit_codes.INTERRUPTED
+    except Exception as error:  # the last line of defence: one clear line, details in the log
+        log.exception("unexpected failure of `%s`", args.command)
+        print_error(
+            f"unexpected problem ({type(error).__name__}: {error}); recorded audio is kept in "
+            "the spool. Please report this with the log (in the data folder's logs/)."
+        )
+        return exit_codes.FAILURE
+
+
+def print_error(message: object) -> None:
+    """`error: <message>` as exactly one line on stderr."""
+    text = " ".join(str(message).split())
+    print(f"error: {text}", file=sys.stderr, flush=True)
+
+
+def _start_logging(args: argparse.Namespace) -> None:
+    from recorder import paths
+    from recorder.logs import configure_logging
+
+    # an unusable data dir raises SpoolError here: reported like any other error
+    with contextlib.suppress(OSError):
+        configure_logging(paths.data_dir(getattr(args, "data_dir", None)))

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ ENV_USER_ID = "HEIDI_USER_ID"
 CHUNK_LIMITS_S = (45.0, 60.0)
 SETTINGS_FILE = "settings.json"
 MAX_SETTINGS_BYTES = 1_000_000
+# BCP 47 shaped: en, en-AU, zh-Hant-TW (the same shape the local server accepts)
+LANGUAGE_CODE_RE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}", re.ASCII)
 
 
 class SettingsError(ConfigError):
@@ -88,8 +91,7 @@ class Settings:
                 raise SettingsError(str(error)) from None
         if self.ca_bundle and not Path(self.ca_bundle).expanduser().is_file():
             raise SettingsError(f"The CA bundle file does not exist: {self.ca_bundle}")
-        if not self.language_code.strip():
-            raise SettingsError("language_code must not be empty.")
+        self.language_code = validate_language_code(self.language_code)
         return self
 
     def to_json(self) -> dict[str, Any]:
@@ -106,6 +108,16 @@ class Settings:
                 continue
             values[spec.name] = _check_type(spec.name, data[spec.name], spec.default)
         return cls(**values).validate()
+
+
+def validate_language_code(code: str) -> str:
+    """The code without surrounding spaces, or SettingsError if it is not shaped like en / en-AU."""
+    text = code.strip()
+    if not text:
+        raise SettingsError("language_code must not be empty.")
+    if not LANGUAGE_CODE_RE.fullmatch(text):
+        raise SettingsError(f"The language code must look like en or en-AU, not {code!r}.")
+    return text
 
 
 def validate_proxy_url(url: str) -> None:
@@ -136,7 +148,13 @@ def settings_path() -> Path:
 
 def load_settings() -> Settings:
     """The saved settings, defaults if none were saved; SettingsError if the file is unusable."""
-    path = settings_path()
+    try:
+        path = settings_path()
+    except OSError as error:
+        raise SettingsError(
+            f"The settings folder cannot be used ({error.strerror or error}): check "
+            "AMBIENT_RECORDER_CONFIG_DIR."
+        ) from None
     try:
         raw = path.read_bytes()[: MAX_SETTINGS_BYTES + 1]
     except FileNotFoundError:
@@ -175,9 +193,24 @@ def effective_settings(settings: Settings | None = None) -> Settings:
     env_url = os.environ.get(ENV_BASE_URL)
     if env_url is not None:
         base.base_url = env_url.strip()
+        if base.base_url:
+            try:
+                validate_base_url(base.base_url)
+            except ConfigError as error:
+                raise SettingsError(f"{ENV_BASE_URL}: {error}") from None
     base.email = os.environ.get(ENV_EMAIL, base.email)
     base.user_id = os.environ.get(ENV_USER_ID, base.user_id)
     return base.validate()
+
+
+def validate_api_key(key: str, where: str = ENV_API_KEY) -> str:
+    """The key, if it can go into an HTTP header (printable ASCII, no spaces); never echoed."""
+    if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+        raise SettingsError(
+            f"{where} is not a usable API key: it must be printable ASCII without spaces "
+            "(copy it again from the Heidi developer portal)."
+        )
+    return key
 
 
 def get_api_key() -> str | None:

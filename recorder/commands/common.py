@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,9 +12,39 @@ from contextlib import contextmanager
 from recorder import paths
 from recorder.errors import SpoolError
 from recorder.heidi.client import HeidiClient
-from recorder.settings import Settings, SettingsError, effective_settings
+from recorder.settings import (
+    ENV_API_KEY,
+    Settings,
+    SettingsError,
+    effective_settings,
+    validate_api_key,
+    validate_language_code,
+)
 from recorder.spool import Spool
 from recorder.uplink import target_session
+
+MAX_SECONDS = 24 * 3600.0  # a day: longer than any consult; beyond it a typo is likelier
+
+
+def seconds(text: str) -> float:
+    """argparse type: a finite number of seconds > 0 and at most a day (nan, inf, -1 refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_SECONDS:.0f} seconds, not {text!r}"
+        )
+    return value
+
+
+def language_code(text: str) -> str:
+    """argparse type: a language code such as en, en-AU or fr (see settings)."""
+    try:
+        return validate_language_code(text)
+    except SettingsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -50,11 +82,24 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_settings_or_defaults() -> Settings:
-    """Saved settings with HEIDI_* applied; unusable settings are reported and defaults used."""
+def load_settings(args: argparse.Namespace, *, needs_server: bool) -> Settings:
+    """Saved settings with HEIDI_* applied.
+
+    Unusable settings (damaged file, bad HEIDI_* value) are an error (SettingsError, exit USAGE)
+    for a command that talks to a server — silently using defaults would send the audio to
+    another server (the local one) than the one configured — unless --local was asked for.
+    Otherwise they are reported as a warning and defaults are used.
+    """
     try:
-        return effective_settings()
+        settings = effective_settings()
+        if needs_server and not getattr(args, "local", False):
+            key = os.environ.get(ENV_API_KEY)
+            if key:
+                validate_api_key(key)
+        return settings
     except SettingsError as error:
+        if needs_server and not getattr(args, "local", False):
+            raise SettingsError(f"{error} Fix it, or use --local.") from None
         print(f"warning: {error} Using defaults.", file=sys.stderr)
         return Settings()
 

@@ -16,8 +16,10 @@ from recorder.audio import FileSpec, MicrophoneSpec, SourceSpec
 from recorder.commands.common import (
     add_data_dir,
     add_server_options,
-    load_settings_or_defaults,
+    language_code,
+    load_settings,
     open_spool,
+    seconds,
 )
 from recorder.commands.printer import EventPrinter
 from recorder.errors import AudioInputError, BadAudioFileError, NoInputDeviceError, SpoolError
@@ -40,36 +42,66 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     source.add_argument("--device", metavar="NAME", help="input device name (or index)")
     source.add_argument("--input", metavar="FILE", type=Path, help="play FILE as the microphone")
     parser.add_argument(
-        "--speed", type=float, default=1.0, help="with --input: N times real time (0: unthrottled)"
+        "--speed",
+        type=_speed,
+        default=None,
+        help=f"with --input: N times real time ({MIN_SPEED:g} to {MAX_SPEED:g}; 0: unthrottled)",
     )
-    parser.add_argument("--duration", type=float, metavar="SECONDS", help="stop after SECONDS")
+    parser.add_argument("--duration", type=seconds, metavar="SECONDS", help="stop after SECONDS")
     add_data_dir(parser)
     parser.add_argument("--no-upload", action="store_true", help="only record into the spool")
     add_server_options(parser)
     parser.add_argument("--consent", action="store_true", help="the patient gave consent")
     parser.add_argument("--patient", default="", help="patient name or EHR id (never logged)")
-    parser.add_argument("--language", default=None, help="language code (default: settings)")
+    parser.add_argument(
+        "--language", type=language_code, default=None, help="language code (default: settings)"
+    )
     parser.set_defaults(run=run)
+
+
+MIN_SPEED = 0.01  # below this a file takes longer than a day to play
+MAX_SPEED = 1000.0
+
+
+def _speed(text: str) -> float:
+    """argparse type for --speed: 0 (flat out) or a finite factor in [MIN_SPEED, MAX_SPEED]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value != 0 and not MIN_SPEED <= value <= MAX_SPEED:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"must be 0 (unthrottled) or between {MIN_SPEED:g} and {MAX_SPEED:g}, not {text!r}"
+        )
+    return value
 
 
 def _source(args: argparse.Namespace) -> SourceSpec:
     if args.input is not None:
-        if args.speed < 0:
-            raise BadAudioFileError("--speed must be 0 (unthrottled) or a positive factor.")
-        return FileSpec(args.input, speed=args.speed)
-    if args.speed != 1.0:
-        raise AudioInputError("--speed only applies to --input FILE.")
+        return FileSpec(args.input, speed=1.0 if args.speed is None else args.speed)
     device: str | int | None = args.device
     if isinstance(device, str) and device.isdigit():
         device = int(device)
     return MicrophoneSpec(device)
 
 
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with this combination of options, if anything."""
+    if args.speed is not None and args.input is None:
+        return "--speed only applies to --input FILE."
+    if args.device is not None and not args.device.strip():
+        return "--device is empty: give a device name or index (see `ambient-recorder devices`)."
+    if args.no_upload and (args.server or args.local):
+        return "--no-upload cannot be combined with --server or --local."
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.duration is not None and args.duration <= 0:
-        print("error: --duration must be positive", file=sys.stderr)
+    problem = _usage_problem(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return exit_codes.USAGE
-    settings = load_settings_or_defaults()
+    settings = load_settings(args, needs_server=not args.no_upload)
     try:
         source = _source(args)
         spool = open_spool(args)

@@ -9,8 +9,9 @@ from recorder import exit_codes
 from recorder.commands.common import (
     add_data_dir,
     add_server_options,
-    load_settings_or_defaults,
+    load_settings,
     open_spool,
+    seconds,
 )
 from recorder.commands.printer import EventPrinter
 from recorder.errors import SpoolError
@@ -36,13 +37,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="finish recordings even if the server rejected some chunks (their audio is kept)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=FINISH_WAIT_S, metavar="S", help="wait at most S s each"
+        "--timeout", type=seconds, default=FINISH_WAIT_S, metavar="S", help="wait at most S s each"
     )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings_or_defaults()
+    settings = load_settings(args, needs_server=True)
     try:
         spool = open_spool(args)
     except SpoolError as error:

@@ -14,7 +14,8 @@ from recorder.commands.common import (
     add_data_dir,
     add_server_options,
     connected_client,
-    load_settings_or_defaults,
+    load_settings,
+    seconds,
 )
 from recorder.events import Event, TranscriptUpdated
 from recorder.heidi.client import HeidiClient
@@ -33,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--live", action="store_true", help="the live (per-chunk) transcript")
     parser.add_argument("--follow", action="store_true", help="with --live: keep following")
     parser.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="with --follow: stop after S s"
+        "--timeout", type=seconds, default=None, metavar="S", help="with --follow: stop after S s"
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     add_server_options(parser)
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.follow and not args.live:
         print("error: --follow needs --live", file=sys.stderr)
         return exit_codes.USAGE
-    settings = load_settings_or_defaults()
+    settings = load_settings(args, needs_server=True)
     try:
         with connected_client(args, settings) as client:
             if not args.live:

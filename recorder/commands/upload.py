@@ -13,7 +13,8 @@ from recorder.commands.common import (
     add_data_dir,
     add_server_options,
     connected_client,
-    load_settings_or_defaults,
+    language_code,
+    load_settings,
 )
 from recorder.errors import BadAudioFileError
 from recorder.heidi.errors import HeidiError
@@ -40,7 +41,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("file", type=Path, metavar="FILE", help="audio file (.ogg, .mp3, .wav …)")
     add_server_options(parser)
-    parser.add_argument("--language", default=None, help="language code (default: settings)")
+    parser.add_argument(
+        "--language", type=language_code, default=None, help="language code (default: settings)"
+    )
     add_data_dir(parser)
     parser.set_defaults(run=run)
 
@@ -76,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     except BadAudioFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return exit_codes.AUDIO_INPUT
-    settings = load_settings_or_defaults()
+    settings = load_settings(args, needs_server=True)
     try:
         with connected_client(args, settings) as client:
             session_id = client.create_session()
