@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from recorder import paths
 from recorder.errors import SpoolError
@@ -20,7 +21,7 @@ from recorder.settings import (
     validate_api_key,
     validate_language_code,
 )
-from recorder.spool import Spool
+from recorder.spool import CHUNK_SUFFIX, JOURNAL_NAME, Spool
 from recorder.uplink import target_session
 
 MAX_SECONDS = 24 * 3600.0  # a day: longer than any consult; beyond it a typo is likelier
@@ -71,7 +72,37 @@ def open_spool(args: argparse.Namespace) -> Spool:
             f"({rec.duration_s:.1f} s kept; it will be uploaded by `resume`)",
             file=sys.stderr,
         )
+    _warn_unlisted_folders(spool)
     return spool
+
+
+def _holds_audio(folder: Path) -> bool:
+    return (folder / JOURNAL_NAME).exists() or next(
+        folder.glob(f"*{CHUNK_SUFFIX}"), None
+    ) is not None
+
+
+def _warn_unlisted_folders(spool: Spool) -> None:
+    """Recording folders the database does not know (it was deleted or replaced) are said aloud.
+
+    Nothing removes them; without this they would sit there unseen, audio and all.
+    """
+    try:
+        known = {rec.recording_id for rec in spool.recordings()}
+        unlisted = sorted(
+            folder.name
+            for folder in spool.root.iterdir()
+            if folder.is_dir() and folder.name not in known and _holds_audio(folder)
+        )
+    except (OSError, SpoolError):
+        return
+    if unlisted:
+        print(
+            f"warning: {len(unlisted)} recording folder(s) in {spool.root} are not in the spool "
+            f"database (was spool.db deleted or replaced?): {', '.join(unlisted[:3])}"
+            f"{' …' if len(unlisted) > 3 else ''}. Their files are kept; do not delete them.",
+            file=sys.stderr,
+        )
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:

@@ -173,6 +173,19 @@ def test_damaged_spool_database_is_reported_and_left_alone(
     assert snapshot(spool_copy) == before
 
 
+def test_lost_spool_database_is_said_aloud_and_the_audio_kept(spool_copy: Path) -> None:
+    """An emptied spool.db is rebuilt; the recordings it listed must not just vanish from view."""
+    rid = recording_id(spool_copy)
+    (spool_copy / "spool.db").write_bytes(b"")
+    chunks = {k: v for k, v in snapshot(spool_copy).items() if k.startswith("spool/")}
+    done = run(spool_copy, "spool")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    [warning] = [line for line in done.stderr.splitlines() if "not in the spool database" in line]
+    assert rid in warning
+    assert {k: v for k, v in snapshot(spool_copy).items() if k.startswith("spool/")} == chunks
+
+
 # -- the encryption key ------------------------------------------------------------------------
 
 
