@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import logging
 import sys
@@ -104,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return exit_codes.INTERRUPTED
+    except OSError as error:  # a file or folder the command needed (not caught nearer)
+        log.warning("`%s`: %s", args.command, type(error).__name__)
+        print_error(describe_os_error(error))
+        return exit_codes.SPOOL if error.errno in _DISK_ERRNOS else exit_codes.FAILURE
     except Exception as error:  # the last line of defence: one clear line, details in the log
         log.exception("unexpected failure of `%s`", args.command)
         print_error(
@@ -119,10 +124,27 @@ def print_error(message: object) -> None:
     print(f"error: {text}", file=sys.stderr, flush=True)
 
 
+_DISK_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT})
+
+
+def describe_os_error(error: OSError) -> str:
+    """`Cannot use <path> (<reason>)` and what to check, for an OSError nobody caught nearer."""
+    where = f" {error.filename}" if error.filename else ""
+    reason = error.strerror or type(error).__name__
+    return (
+        f"Cannot use{where} ({reason}): check that the folder exists, is writable and has free "
+        "space. Recorded audio already in the spool is kept."
+    )
+
+
 def _start_logging(args: argparse.Namespace) -> None:
     from recorder import paths
     from recorder.logs import configure_logging
 
     # an unusable data dir raises SpoolError here: reported like any other error
+    log_file = None
     with contextlib.suppress(OSError):
-        configure_logging(paths.data_dir(getattr(args, "data_dir", None)))
+        log_file = configure_logging(paths.data_dir(getattr(args, "data_dir", None)))
+    if log_file is None:  # no log file (read-only folder): keep log lines off the terminal
+        for name in ("recorder", "server", "ui"):
+            logging.getLogger(name).addHandler(logging.NullHandler())

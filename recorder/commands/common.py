@@ -48,9 +48,17 @@ def language_code(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def not_blank(text: str) -> str:
+    """argparse type: refuses '' (an unset shell variable), which would mean "the default"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty (an unset variable?)")
+    return text
+
+
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
+        type=not_blank,
         metavar="DIR",
         help="where the spool lives (default: AMBIENT_RECORDER_DATA_DIR, else the user data dir)",
     )
@@ -107,7 +115,9 @@ def _warn_unlisted_folders(spool: Spool) -> None:
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
     """--server URL / --local: which transcription server to talk to (else the settings)."""
-    parser.add_argument("--server", metavar="URL", help="Heidi base URL (overrides settings)")
+    parser.add_argument(
+        "--server", type=not_blank, metavar="URL", help="Heidi base URL (overrides settings)"
+    )
     parser.add_argument(
         "--local", action="store_true", help="start the local transcription server in-process"
     )

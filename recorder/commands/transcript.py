@@ -15,6 +15,7 @@ from recorder.commands.common import (
     add_server_options,
     connected_client,
     load_settings,
+    not_blank,
     seconds,
 )
 from recorder.events import Event, TranscriptUpdated
@@ -30,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Print the final transcript of SESSION_ID, or with --live the live "
         "transcript and each chunk's status; --follow keeps printing changes until Ctrl-C.",
     )
-    parser.add_argument("session_id", metavar="SESSION_ID")
+    parser.add_argument("session_id", type=not_blank, metavar="SESSION_ID")
     parser.add_argument("--live", action="store_true", help="the live (per-chunk) transcript")
     parser.add_argument("--follow", action="store_true", help="with --live: keep following")
     parser.add_argument(

@@ -109,6 +109,11 @@ BAD_OPTIONS = [
     (("record", "--bogus"), "--bogus"),
     (("recrod",), "recrod"),
     (("export", "some-id"), "--out"),
+    # an unset shell variable must not quietly mean "the default folder / server"
+    (("spool", "--data-dir", ""), "--data-dir"),
+    (("export", "some-id", "--out", ""), "--out"),
+    (("transcript", ""), "SESSION_ID"),
+    (("upload", TONE, "--server", " "), "--server"),
 ]
 
 
@@ -184,6 +189,46 @@ def test_lost_spool_database_is_said_aloud_and_the_audio_kept(spool_copy: Path) 
     [warning] = [line for line in done.stderr.splitlines() if "not in the spool database" in line]
     assert rid in warning
     assert {k: v for k, v in snapshot(spool_copy).items() if k.startswith("spool/")} == chunks
+
+
+@pytest.fixture
+def read_only(spool_copy: Path, tmp_path: Path) -> Iterator[Path]:
+    """The spool, seen through a read-only bind mount (root can write anything else)."""
+    mount = tmp_path / "read-only"
+    mount.mkdir()
+    binds = (
+        ["mount", "--bind", str(spool_copy), str(mount)],
+        ["mount", "-o", "remount,ro,bind", str(mount)],
+    )
+    for command in binds:
+        if subprocess.run(command, capture_output=True).returncode:
+            subprocess.run(["umount", str(mount)], capture_output=True)
+            pytest.skip("needs mount (root)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("record", "--input", TONE, "--speed", "0", "--no-upload"), ("resume", "--local")],
+    ids=lambda v: v[0],
+)
+def test_read_only_data_folder(
+    read_only: Path, tmp_path: Path, tone: Path, argv: tuple[str, ...]
+) -> None:
+    before = snapshot(read_only)
+    done = run(read_only, *(a.format(tone=tone) for a in argv))
+    assert_clear_error(done, exit_codes.SPOOL, str(read_only), "writable")
+    stray = [
+        line
+        for line in done.stderr.splitlines()
+        if not line.startswith(("error:", "warning:", "resuming"))
+    ]
+    assert not stray, done.stderr  # no raw log lines on the terminal either
+    assert snapshot(read_only) == before
+    _export_works(read_only, tmp_path / "out")  # what is there can still be taken out
 
 
 # -- the encryption key ------------------------------------------------------------------------
@@ -342,6 +387,34 @@ def test_export_never_overwrites_other_files(spool_copy: Path, tmp_path: Path) -
 
     _export_works(spool_copy, tmp_path / "again")  # the same export twice is fine
     _export_works(spool_copy, tmp_path / "again")
+
+
+@pytest.fixture(scope="module")
+def recorded_long(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the 159 s sample as a recording of several chunks."""
+    data = tmp_path_factory.mktemp("recorded-long") / "data"
+    done = run(data, "record", "--input", str(SAMPLE), "--speed", "0", "--no-upload")
+    assert done.returncode == 0, done.stderr
+    return data
+
+
+def test_export_takes_out_every_chunk_it_can(recorded_long: Path, tmp_path: Path) -> None:
+    """One damaged and one missing chunk: the others are still exported, the two are named."""
+    data = tmp_path / "data"
+    shutil.copytree(recorded_long, data)
+    rid = recording_id(data)
+    files = sorted((data / "spool" / rid).glob("*.ogg.enc"))
+    assert len(files) >= 3
+    damaged = bytearray(files[0].read_bytes())
+    damaged[len(damaged) // 2] ^= 0x01
+    files[0].write_bytes(bytes(damaged))
+    files[1].unlink()
+    before = snapshot(data)
+    out = tmp_path / "out"
+    done = run(data, "export", rid, "--out", str(out))
+    assert_clear_error(done, exit_codes.SPOOL, "2 chunk(s) could not be exported", "001")
+    assert sorted(p.name for p in out.iterdir()) == [f"{i:03d}.ogg" for i in range(2, len(files))]
+    assert snapshot(data) == before
 
 
 # -- a server answering garbage ----------------------------------------------------------------
