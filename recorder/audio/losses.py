@@ -11,13 +11,18 @@ so every loss becomes an `AudioLoss` the session can turn into a gap. Three ways
   callback's clock shows it: `inputBufferAdcTime` runs ahead of the frames received.
 
 `TimingLossDetector` estimates the last two from the callback's timestamps, on the reader's
-thread (the callback only journals them). PortAudio's ADC time is derived from the sound
-server's latency estimate, so after a loss it settles over a second or two; the detector waits
-for it to settle and reports the loss once, at the place it started.
+thread (the callback only journals them). Measured with PulseAudio (tests/integration/
+test_capture_overflow.py): after a stall the buffered backlog arrives in a burst of callbacks
+(the first one after the stall, then no time between them) whose ADC times are off by up to
+~0.1 s, then the cut, then paced
+callbacks whose ADC time settles onto the truth over a second or two. So callbacks of a
+catch-up burst are not judged, a loss is placed where paced delivery resumes, and it is
+reported once its size has stopped growing.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -32,6 +37,10 @@ WARMUP_S = 0.5  # a stream's latency estimate jumps while it starts; measure fro
 FOLLOW_S_PER_S = 0.005  # slow creep of the latency estimate (clock drift) is not a loss
 _RISE_S = 0.005  # the clock still runs ahead if it moved more than this
 _SMOOTH = 5  # median of this many callbacks: one late or early timestamp is not a loss
+_BURST = 0.5  # a callback this soon (x the previous block) after the last one is catching up
+_STALL = 3.0  # ... and one this late follows a stall: it is the first of a backlog
+_ARRIVALS = 1200  # callbacks kept for placing a loss (a minute of 50 ms blocks)
+_PACED_S = 0.1  # the backlog ends near the lowest arrival debt (within two blocks) ...
 
 
 @dataclass(frozen=True)
@@ -94,19 +103,32 @@ class TimingLossDetector:
         self._first_seen: int | None = None
         self._baseline: float | None = None
         self._last_seen = 0
+        self._last_now = 0.0
         self._episode: _Episode | None = None
+        # (at_s, arrival time - audio time): jumps up by a stall, falls while a backlog arrives
+        self._arrivals: deque[tuple[float, float]] = deque(maxlen=_ARRIVALS)
 
-    def feed(self, seen: int, accepted: int, adc_time: float, flagged: bool) -> AudioLoss | None:
-        """One callback: `seen` frames delivered before it, `accepted` of them kept in the ring."""
+    def feed(
+        self, seen: int, accepted: int, adc_time: float, flagged: bool, now: float = 0.0
+    ) -> AudioLoss | None:
+        """One callback: `seen` frames delivered before it, `accepted` of them kept in the ring,
+        the ADC time of its first frame, its overflow flag and the time it was called (0: not
+        known)."""
         at_s = accepted / self.rate
         if not math.isfinite(adc_time) or adc_time <= 0:
             return AudioLoss(at_s, 0.0, INPUT_OVERFLOW) if flagged else None
-        self._recent.append((adc_time - seen / self.rate, at_s))
-        level = self._level()
+        dt = max(seen - self._last_seen, 0) / self.rate
+        waited = now - self._last_now
+        catching_up = 0 < self._last_now <= now and not _BURST * dt <= waited <= _STALL * dt
+        self._last_seen, self._last_now = seen, now
+        if now > 0:
+            self._arrivals.append((at_s, now - seen / self.rate))
         if self._first_seen is None:
             self._first_seen = seen
-        dt = max(seen - self._last_seen, 0) / self.rate
-        self._last_seen = seen
+        if catching_up and not flagged:
+            return None  # a backlog arriving at once: its ADC times are not trustworthy
+        self._recent.append((adc_time - seen / self.rate, at_s))
+        level = self._level()
         episode = self._episode
         if self._baseline is None:
             if (seen - self._first_seen) / self.rate < self.warmup_s and not flagged:
@@ -156,7 +178,34 @@ class TimingLossDetector:
         assert episode is not None and baseline is not None
         self._episode = None
         self._baseline = max(level, baseline)
-        return AudioLoss(episode.at_s, max(level - baseline, 0.0), episode.cause)
+        lost_s = max(level - baseline, 0.0)
+        return AudioLoss(self._resumed_at(lost_s, episode.at_s), lost_s, episode.cause)
+
+    def _resumed_at(self, lost_s: float, fallback: float) -> float:
+        """Where paced delivery resumed after the stall that lost `lost_s`: the cut.
+
+        A sound server that drops a stalled client's audio keeps the oldest and drops the
+        newest, so after the stall the backlog arrives at once and the gap follows it. In
+        arrival time minus audio time, the stall is a jump up (at least as long as the loss)
+        and the backlog a fall; the cut is where the fall ends. Without such a stall (an
+        overrun flagged by the device), the place the clock started running ahead is kept.
+        """
+        arrivals = list(self._arrivals)
+        if len(arrivals) < 2:
+            return fallback
+        jumps = [(b[1] - a[1], i + 1) for i, (a, b) in enumerate(itertools.pairwise(arrivals))]
+        stall, first = max(jumps)
+        if stall < max(lost_s, self.threshold_s):
+            return fallback
+        after = arrivals[first:]
+        lowest = min(debt for _, debt in after)
+        end = next(i for i, (_, debt) in enumerate(after) if debt <= lowest + _PACED_S)
+        while end + 1 < len(after):  # still part of the burst: the next block came at once
+            (at_s, debt), (next_at_s, next_debt) = after[end], after[end + 1]
+            if debt - next_debt <= _BURST * (next_at_s - at_s):
+                break
+            end += 1
+        return after[end][0]
 
 
 @dataclass

@@ -45,8 +45,9 @@ class MicrophoneSource(Source):
         self._sd: ModuleType = sd
         self.callbacks = 0
         self.frames_seen = 0  # frames PortAudio delivered, kept or not
-        # per callback: frames seen before it, frames kept before it, ADC time, overflow flag
-        self._journal: npt.NDArray[np.float64] = np.zeros((JOURNAL_SLOTS, 4))
+        # per callback: frames seen before it, frames kept before it, ADC time, overflow flag,
+        # PortAudio's time of the call
+        self._journal: npt.NDArray[np.float64] = np.zeros((JOURNAL_SLOTS, 5))
         self._journalled = 0  # producer-owned, published after the row is complete
         self._journal_taken = 0  # reader-owned
         self._detector = TimingLossDetector(self.device_rate)
@@ -93,6 +94,7 @@ class MicrophoneSource(Source):
             journal[row, 1] = self.ring.total_written
             journal[row, 2] = time_info.inputBufferAdcTime
             journal[row, 3] = flagged
+            journal[row, 4] = time_info.currentTime
             self._journalled += 1
             self.frames_seen += frames
             self.ring.write(indata)
@@ -111,8 +113,8 @@ class MicrophoneSource(Source):
         rows = self._journal[[i % JOURNAL_SLOTS for i in range(first, journalled)]]
         self._journal_taken = journalled
         found: list[AudioLoss] = []
-        for seen, kept, adc_time, flagged in rows.tolist():
-            loss = self._detector.feed(int(seen), int(kept), adc_time, bool(flagged))
+        for seen, kept, adc_time, flagged, now in rows.tolist():
+            loss = self._detector.feed(int(seen), int(kept), adc_time, bool(flagged), now)
             if loss is not None:
                 found.append(loss)
         if done:
