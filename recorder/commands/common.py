@@ -139,9 +139,11 @@ def load_settings(args: argparse.Namespace, *, needs_server: bool) -> Settings:
                 validate_api_key(key)
         return settings
     except SettingsError as error:
+        problem = str(error).rstrip()
+        problem += "" if problem.endswith(".") else "."
         if needs_server and not getattr(args, "local", False):
-            raise SettingsError(f"{error} Fix it, or use --local.") from None
-        print(f"warning: {error} Using defaults.", file=sys.stderr)
+            raise SettingsError(f"{problem} Fix it, or use --local.") from None
+        print(f"warning: {problem} Using defaults.", file=sys.stderr)
         return Settings()
 
 
