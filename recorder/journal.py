@@ -19,6 +19,7 @@ import os
 import struct
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -147,43 +148,71 @@ class Journal:
         return _LENGTH.pack(len(sealed)) + sealed
 
 
-def read_journal(
-    path: Path, cipher: Cipher, recording_id: str
-) -> tuple[int, npt.NDArray[np.float32]] | None:
-    """(start_frame, pcm) from a journal; a torn or damaged tail is dropped. None if unreadable."""
+class JournalContents(NamedTuple):
+    """What a journal held: its audio, and whether part of it could not be read."""
+
+    start_frame: int
+    pcm: npt.NDArray[np.float32]
+    damaged: bool  # more than a torn last record is unreadable: keep the file (see below)
+
+
+def read_journal(path: Path, cipher: Cipher, recording_id: str) -> JournalContents | None:
+    """The journal's audio. A torn last record (a crash mid-write) is dropped silently; anything
+    worse (unknown header, a complete record that does not decrypt, a garbled length) sets
+    `damaged`, so the caller keeps the file with `keep_damaged_journal`. None: no journal.
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
-    if len(data) < _HEADER.size:
+    empty = np.zeros(0, dtype=np.float32)
+    if not data:
         return None
+    if len(data) < _HEADER.size:
+        log.warning("journal %s has a truncated header", path.name)
+        return JournalContents(0, empty, damaged=True)
     magic, version, start_frame = _HEADER.unpack_from(data)
     if magic != MAGIC or version != VERSION:
-        log.warning("journal %s has an unknown header; ignored", path.name)
-        return None
+        log.warning("journal %s has an unknown header (version %s)", path.name, version)
+        return JournalContents(0, empty, damaged=True)
     pieces: list[npt.NDArray[np.float32]] = []
-    pos, number = _HEADER.size, 0
+    pos, number, damaged = _HEADER.size, 0, False
     while pos + _LENGTH.size <= len(data):
         (length,) = _LENGTH.unpack_from(data, pos)
         body_start = pos + _LENGTH.size
-        if length > MAX_RECORD_BYTES or body_start + length > len(data):
+        if length > MAX_RECORD_BYTES:
+            damaged = True  # a garbled length field, not a torn write
+            break
+        if body_start + length > len(data):
             break  # torn last record
         try:
             plain = cipher.open(
                 data[body_start : body_start + length], _label(recording_id, start_frame, number)
             )
         except DecryptionError:
+            damaged = True  # a whole record that does not open: damage (or another key)
             break
         pieces.append(np.frombuffer(plain, dtype="<f4").astype(np.float32))
         pos, number = body_start + length, number + 1
     if pos != len(data):
         log.warning(
-            "journal %s: dropped %d trailing bytes (torn or damaged record)",
+            "journal %s: %d trailing bytes not readable (%s)",
             path.name,
             len(data) - pos,
+            "damaged record" if damaged else "torn last record",
         )
-    pcm = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-    return int(start_frame), pcm
+    pcm = np.concatenate(pieces) if pieces else empty
+    return JournalContents(int(start_frame), pcm, damaged)
+
+
+def keep_damaged_journal(path: Path) -> Path:
+    """Move a damaged journal aside (never delete it): what could not be read may still be
+    recoverable by hand (e.g. with the right key). Returns the new path."""
+    kept = path.with_name(f"{path.stem}-damaged-{time.strftime('%Y%m%dT%H%M%S')}{path.suffix}")
+    os.replace(path, kept)
+    fsync_dir(path.parent)
+    log.error("journal %s could not be read completely; kept as %s", path.name, kept.name)
+    return kept
 
 
 class WriterLock:

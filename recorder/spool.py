@@ -37,7 +37,13 @@ from recorder.chunker import DEFAULT_MAX_S, DEFAULT_MIN_S, Chunker
 from recorder.crypto import Cipher, KeyStore, chunk_label
 from recorder.encoder import DEFAULT_SETTINGS, EncoderSettings, decode_ogg, encode_ogg
 from recorder.errors import DecryptionError, RecorderError, SpoolError
-from recorder.journal import WriterLock, fsync_dir, read_journal, write_all
+from recorder.journal import (
+    WriterLock,
+    fsync_dir,
+    keep_damaged_journal,
+    read_journal,
+    write_all,
+)
 from recorder.key_check import ensure_key_matches, holds_encrypted_data
 from recorder.states import ChunkState, RecordingState
 
@@ -676,7 +682,9 @@ class Spool:
         journal = folder / JOURNAL_NAME
         found = read_journal(journal, self.cipher, rec.recording_id)
         if found is not None:
-            start, pcm = found
+            start, pcm, damaged = found
+            if damaged:
+                keep_damaged_journal(journal)  # the readable part is recovered below
             if start > end:
                 log.error(
                     "recording %s: journal starts %d frames after the last chunk",

@@ -91,12 +91,14 @@ class RecordingWriter:
             self.carried_over_rows = self._chunk_and_commit(carried)
 
     def _journal_tail(self, spool: Spool, recording: RecordingRow) -> npt.NDArray[np.float32]:
-        from recorder.journal import read_journal
+        from recorder.journal import keep_damaged_journal, read_journal
 
         found = read_journal(self._journal.path, spool.cipher, recording.recording_id)
         if found is None:
             return np.zeros(0, dtype=np.float32)
-        start, pcm = found
+        start, pcm, damaged = found
+        if damaged:
+            keep_damaged_journal(self._journal.path)  # before the journal is started afresh
         return pcm[max(0, self._committed_frames - start) :]
 
     @property

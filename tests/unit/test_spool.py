@@ -340,18 +340,67 @@ def test_journal_torn_tail_is_dropped(tmp_path: Path) -> None:
         path.write_bytes(whole[:cut])
         found = read_journal(path, cipher, "rec")
         assert found is not None
-        start, pcm = found
+        start, pcm, damaged = found
         assert start == 480
         assert np.array_equal(pcm, tone(0.1, 1))
+        assert not damaged, "a torn last record is what a crash leaves, not damage"
     path.write_bytes(whole)
     found = read_journal(path, cipher, "rec")
     assert found is not None
-    assert np.array_equal(found[1], np.concatenate([tone(0.1, 1), tone(0.1, 2)]))
+    assert np.array_equal(found.pcm, np.concatenate([tone(0.1, 1), tone(0.1, 2)]))
+    assert not found.damaged
     found_other = read_journal(path, cipher, "other-recording")
-    assert found_other is not None and len(found_other[1]) == 0  # bound to its recording
+    assert found_other is not None and len(found_other.pcm) == 0  # bound to its recording
+    assert found_other.damaged
     assert read_journal(tmp_path / "missing", cipher, "rec") is None
     os.truncate(path, 5)
-    assert read_journal(path, cipher, "rec") is None
+    found = read_journal(path, cipher, "rec")
+    assert found is not None and found.damaged and len(found.pcm) == 0
+
+
+def test_recovery_keeps_a_damaged_journal_and_recovers_its_readable_part(tmp_path: Path) -> None:
+    """A record that does not decrypt (bit rot, another key) must not take the journal with it."""
+    data = tmp_path / "data"
+    spool = Spool.open(data, key=KEY)
+    rid = spool.create_recording(chunk_min_s=1.0, chunk_max_s=1.5).recording_id
+    writer = spool.writer(rid)
+    writer.write(tone(0.5, 1))
+    writer.write(tone(0.5, 2))
+    _crash(writer)
+    spool.close()
+    journal = data / "spool" / rid / JOURNAL_NAME
+    raw = bytearray(journal.read_bytes())
+    raw[-10] ^= 0xFF  # damage the last complete record
+    journal.write_bytes(bytes(raw))
+    again = Spool.open(data, key=KEY)
+    again.recover_interrupted()
+    assert again.recording(rid).state is RecordingState.INTERRUPTED
+    out = np.concatenate([again.read_chunk_pcm(rid, c.index) for c in again.chunks(rid)])
+    assert len(out) == len(tone(0.5, 1))  # the readable first half became a chunk
+    kept = [p for p in journal.parent.iterdir() if p.name.startswith("journal-damaged-")]
+    assert len(kept) == 1 and kept[0].read_bytes() == bytes(raw)
+    assert not journal.exists()
+    again.close()
+
+
+def test_recovery_keeps_a_journal_with_an_unknown_header(tmp_path: Path) -> None:
+    """A journal from a newer version (after a downgrade) is kept, not deleted."""
+    data = tmp_path / "data"
+    spool = Spool.open(data, key=KEY)
+    rid = spool.create_recording(chunk_min_s=1.0, chunk_max_s=1.5).recording_id
+    writer = spool.writer(rid)
+    writer.write(tone(0.5, 1))
+    _crash(writer)
+    spool.close()
+    journal = data / "spool" / rid / JOURNAL_NAME
+    raw = bytearray(journal.read_bytes())
+    raw[4] = 99  # a journal format this version does not know
+    journal.write_bytes(bytes(raw))
+    again = Spool.open(data, key=KEY)
+    again.recover_interrupted()
+    kept = [p for p in journal.parent.iterdir() if p.name.startswith("journal-damaged-")]
+    assert len(kept) == 1 and kept[0].read_bytes() == bytes(raw)
+    again.close()
 
 
 def test_writer_on_a_crashed_recording_carries_its_journal_over(tmp_path: Path) -> None:
