@@ -75,7 +75,6 @@ class Capture:
         self._problems: list[CaptureProblem] = []
         self._lock = threading.Lock()  # reader-side only: guards watchdog state and problems
         self._reported_overflows = 0
-        self._reported_dropped = 0
         self._losses: list[AudioLoss] = []  # not yet taken by losses()
         self._lost_s = 0.0
         self._reported_lost = False
@@ -196,7 +195,6 @@ class Capture:
                 )
             rate = source.device_rate
             for position, count in source.ring.take_drops():
-                self._reported_dropped += count
                 self._lost(AudioLoss(position / rate, count / rate, RING_FULL), count)
             for loss in source.take_losses():
                 if loss.lost_s > 0 or loss.cause != INPUT_OVERFLOW:  # flags alone: said above

@@ -17,7 +17,9 @@ test_capture_overflow.py): after a stall the buffered backlog arrives in a burst
 ~0.1 s, then the cut, then paced
 callbacks whose ADC time settles onto the truth over a second or two. So callbacks of a
 catch-up burst are not judged, a loss is placed where paced delivery resumes, and it is
-reported once its size has stopped growing.
+reported once its size has stopped growing. The ADC clock alone also jumps without any loss
+(a null sink waking from idle moved it 214 ms), so a loss must also show in the callbacks'
+arrival times: lost audio leaves them behind the wall clock for good.
 """
 
 from __future__ import annotations
@@ -172,40 +174,69 @@ class TimingLossDetector:
                 return at_s
         return fallback
 
-    def _close(self, level: float) -> AudioLoss:
+    def _close(self, level: float) -> AudioLoss | None:
         episode = self._episode
         baseline = self._baseline
         assert episode is not None and baseline is not None
         self._episode = None
         self._baseline = max(level, baseline)
         lost_s = max(level - baseline, 0.0)
-        return AudioLoss(self._resumed_at(lost_s, episode.at_s), lost_s, episode.cause)
+        arrivals = list(self._arrivals)
+        stall = self._stall(arrivals, lost_s)
+        at_s = episode.at_s if stall is None else _backlog_end(arrivals[stall:])
+        paced = self._paced_loss(arrivals, stall, episode.at_s)
+        if paced is not None:
+            lost_s = min(lost_s, paced)
+        if lost_s < self.threshold_s and episode.cause == INPUT_TIMING:
+            return None  # the sound server's latency estimate moved, not the audio
+        return AudioLoss(at_s, lost_s, episode.cause)
 
-    def _resumed_at(self, lost_s: float, fallback: float) -> float:
-        """Where paced delivery resumed after the stall that lost `lost_s`: the cut.
+    def _stall(self, arrivals: list[tuple[float, float]], lost_s: float) -> int | None:
+        """Index of the first callback after a stall at least as long as the loss, if any.
 
         A sound server that drops a stalled client's audio keeps the oldest and drops the
-        newest, so after the stall the backlog arrives at once and the gap follows it. In
-        arrival time minus audio time, the stall is a jump up (at least as long as the loss)
-        and the backlog a fall; the cut is where the fall ends. Without such a stall (an
-        overrun flagged by the device), the place the clock started running ahead is kept.
+        newest, so after the stall the backlog arrives at once and the cut follows it. In
+        arrival time minus audio time, the stall is a jump up and the backlog a fall.
         """
-        arrivals = list(self._arrivals)
         if len(arrivals) < 2:
-            return fallback
+            return None
         jumps = [(b[1] - a[1], i + 1) for i, (a, b) in enumerate(itertools.pairwise(arrivals))]
-        stall, first = max(jumps)
-        if stall < max(lost_s, self.threshold_s):
-            return fallback
-        after = arrivals[first:]
-        lowest = min(debt for _, debt in after)
-        end = next(i for i, (_, debt) in enumerate(after) if debt <= lowest + _PACED_S)
-        while end + 1 < len(after):  # still part of the burst: the next block came at once
-            (at_s, debt), (next_at_s, next_debt) = after[end], after[end + 1]
-            if debt - next_debt <= _BURST * (next_at_s - at_s):
-                break
-            end += 1
-        return after[end][0]
+        longest, first = max(jumps)
+        return first if longest >= max(lost_s, self.threshold_s) else None
+
+    def _paced_loss(
+        self, arrivals: list[tuple[float, float]], stall: int | None, start_s: float
+    ) -> float | None:
+        """How much later than the audio's own time callbacks arrive now than before the loss.
+
+        Lost audio leaves the callbacks that many seconds behind the wall clock for good; a
+        changed latency estimate does not. Callbacks come late, never early, so the lowest
+        arrival debt over a second is the pace. None when the arrival times are not known.
+        """
+        split = stall
+        if split is None:
+            split = next((i for i, (at_s, _) in enumerate(arrivals) if at_s >= start_s), None)
+        if not split:
+            return None
+        since = arrivals[split - 1][0] - 1.0
+        before = [debt for at_s, debt in arrivals[:split] if at_s >= since]
+        since = arrivals[-1][0] - self.settle_s
+        after = [debt for at_s, debt in arrivals[split:] if at_s >= since]
+        if not after:
+            return None
+        return max(min(after) - min(before), 0.0)
+
+
+def _backlog_end(after_stall: list[tuple[float, float]]) -> float:
+    """Where paced delivery resumed after the stall's backlog: where the lost audio belongs."""
+    lowest = min(debt for _, debt in after_stall)
+    end = next(i for i, (_, debt) in enumerate(after_stall) if debt <= lowest + _PACED_S)
+    while end + 1 < len(after_stall):  # still part of the burst: the next block came at once
+        (at_s, debt), (next_at_s, next_debt) = after_stall[end], after_stall[end + 1]
+        if debt - next_debt <= _BURST * (next_at_s - at_s):
+            break
+        end += 1
+    return after_stall[end][0]
 
 
 @dataclass

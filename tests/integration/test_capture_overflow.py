@@ -75,10 +75,10 @@ def _shifts(reference: Pcm, captured: Pcm, min_corr: float) -> list[tuple[int, i
     return found
 
 
-def _one_cut(shifts: list[tuple[int, int]], slack: int = 0) -> tuple[int, int, int]:
-    """The capture must be the noise with one piece cut out: (shift before it, jump, where).
+def _cuts(shifts: list[tuple[int, int]], slack: int = 0) -> list[tuple[int, int, int]]:
+    """Where the capture skips ahead in the noise: (shift before, frames skipped, where).
 
-    `where` is the first whole window after the cut (windows straddling it match nowhere).
+    `where` is the first whole window after a cut (windows straddling it match nowhere).
     Shifts within `slack` samples are the same (resampling phase). A shift that goes down is
     audio the capture has twice or silence it has more of: paplay starving on a busy machine,
     playback not capture; it is printed and otherwise ignored. A capture loss moves it up.
@@ -89,12 +89,10 @@ def _one_cut(shifts: list[tuple[int, int]], slack: int = 0) -> tuple[int, int, i
         if not segments or abs(shift - segments[-1][1]) > slack:
             segments.append((index, shift))
     steps = [(a[1], b[1] - a[1], b[0]) for a, b in itertools.pairwise(segments)]
-    cuts = [step for step in steps if step[1] > 0]
     glitches = [step for step in steps if step[1] < 0]
     if glitches:
         print(f"playback glitches (shift, frames, where): {glitches}")
-    assert len(cuts) <= 1, f"the capture has more than one cut: {cuts}"
-    return cuts[0] if cuts else (segments[-1][1], 0, -1)
+    return [step for step in steps if step[1] > 0]
 
 
 def _exact_cut(reference: Pcm, captured: Pcm, before: int, jump: int, cut_at: int) -> int:
@@ -155,22 +153,24 @@ def test_sound_server_dropping_a_frozen_capture_is_measured_and_reported(
     problems = [CaptureProblem(**item) for item in report["problems"]]
 
     # After the cut the 16 kHz grid sits at another phase of the 96 kHz one: looser matching.
-    before, jump, cut_at = _one_cut(_shifts(reference, captured, min_corr=0.5), slack=2)
-    true_lost_s = jump / RATE
-    true_at_s = _exact_cut(reference, captured, before, jump, cut_at) / RATE
+    # PulseAudio usually drops one piece; sometimes two a few hundred ms apart.
+    cuts = _cuts(_shifts(reference, captured, min_corr=0.5), slack=2)
+    true_lost_s = sum(jump for _, jump, _ in cuts) / RATE
+    true_at_s = [_exact_cut(reference, captured, *cut) / RATE for cut in cuts]
     print(
-        f"truth: {true_lost_s:.3f} s lost at ~{true_at_s:.2f} s; reported: {losses}; "
+        f"truth: {true_lost_s:.3f} s lost at {true_at_s} s; reported: {losses}; "
         f"PortAudio input_overflow flags: {stats['overflows']}"
     )
     assert true_lost_s > 0.3, "the sound server did not drop audio: the setup is broken"
+    assert true_at_s[-1] - true_at_s[0] < 1.0, f"more than one stall lost audio: {cuts}"
 
     # The loss is found, placed where paced delivery resumed after the backlog, and measured.
-    # Both come from PortAudio's clocks, good to a 50 ms block or two (measured: within ~35 ms).
+    # Both come from PortAudio's clocks: measured within 0.1 s (place) and 40 ms (size).
     assert losses, "audio was lost and the capture did not notice"
     assert {loss.cause for loss in losses} <= {INPUT_TIMING, INPUT_OVERFLOW}
     assert abs(sum(loss.lost_s for loss in losses) - true_lost_s) < 0.1
     for loss in losses:
-        assert abs(loss.at_s - true_at_s) <= 0.15
+        assert true_at_s[0] - 0.15 <= loss.at_s <= true_at_s[-1] + 0.15
     assert stats["lost_s"] == pytest.approx(sum(loss.lost_s for loss in losses))
 
     # ... and said, in words, with its size.
@@ -215,7 +215,7 @@ def test_a_full_ring_loses_exactly_what_it_reports_where_it_reports(
     captured = np.concatenate(parts)
 
     stats = cap.stats
-    before, jump, cut_at = _one_cut(_shifts(reference, captured, min_corr=0.9999))
+    [(before, jump, cut_at)] = _cuts(_shifts(reference, captured, min_corr=0.9999))
     assert stats.dropped_frames > 0.5 * RATE, "the ring did not overflow: the setup is broken"
     # One loss, exactly the frames the audio jumps over, exactly where it jumps.
     assert len(losses) == 1 and losses[0].cause == RING_FULL

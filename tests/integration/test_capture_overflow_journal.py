@@ -68,6 +68,16 @@ def test_a_steady_jittery_or_drifting_clock_is_no_loss() -> None:
     assert _run(TimingLossDetector(RATE), _steady(1200, drift=0.001)) == []
 
 
+def test_a_latency_estimate_that_jumps_while_callbacks_stay_paced_is_no_loss() -> None:
+    # Measured: a null sink waking from idle moved the ADC clock 214 ms in four callbacks.
+    calls = _steady(200)
+    jumped = [
+        (seen, adc + min(max(i - 20, 0), 4) * 0.0535, now)
+        for i, (seen, adc, now) in enumerate(calls)
+    ]
+    assert _run(TimingLossDetector(RATE), jumped) == []
+
+
 def test_a_stall_whose_backlog_arrives_complete_is_no_loss() -> None:
     calls = _stall(stall_s=1.5, backlog_s=1.5, lost_s=0.0)
     assert _run(TimingLossDetector(RATE), calls) == []
