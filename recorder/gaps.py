@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,36 @@ def save_gap(spool: Spool, gap: AudioGap) -> None:
 def gaps_before(gaps: list[AudioGap], index: int) -> list[AudioGap]:
     """The gaps that fall just before chunk `index` (usually none, at most a few)."""
     return [g for g in gaps if g.before_chunk == index]
+
+
+def interleave(indices: Iterable[int], gaps: Sequence[AudioGap]) -> list[int | AudioGap]:
+    """Chunk indices in order, each gap just before the chunk it precedes.
+
+    A gap with no chunk after it (the recording ended while the input was away) comes last.
+    The one place that decides where a gap goes: the app's transcript uses it, and so should
+    any other transcript or export (text_with_gaps).
+    """
+    ordered = sorted(gaps, key=lambda g: (g.before_chunk, g.started_at))
+    out: list[int | AudioGap] = []
+    for index in sorted(set(indices)):
+        while ordered and ordered[0].before_chunk <= index:
+            out.append(ordered.pop(0))
+        out.append(index)
+    out.extend(ordered)
+    return out
+
+
+def text_with_gaps(texts: Mapping[int, str], gaps: Sequence[AudioGap]) -> str:
+    """A transcript from each chunk's text (by index) with every gap's marker where it fell.
+
+    Paragraphs are separated by a blank line, as the app shows and exports them; a chunk
+    with no text adds nothing (the caller puts a placeholder in `texts` if it wants one).
+    """
+    parts = [
+        item.marker() if isinstance(item, AudioGap) else texts[item].strip()
+        for item in interleave(texts, gaps)
+    ]
+    return "\n\n".join(part for part in parts if part)
 
 
 def _same(a: AudioGap, b: AudioGap) -> bool:

@@ -12,7 +12,8 @@ A microphone that is lost (unplugged, sound server restarted, taken by another a
 end the recording: the chunk in progress is committed at once (so it uploads), the session
 reports CaptureProblem("input_lost") and reopens the input in the background (the same one,
 later the default), then carries on into the next chunk index. The gap is reported as an
-AudioGap event and kept in the spool (recorder.gaps). Only when the input stays away longer
+AudioGap event and kept in the spool (recorder.gaps); its duration is the audio missed, so
+time spent paused meanwhile is left out. Only when the input stays away longer
 than `reconnect_limit_s` does the session end, FAILED with the reason; Stop, Pause and Resume
 work throughout.
 """
@@ -131,6 +132,8 @@ class RecordingSession:
         self._silent_since: float | None = None
         self._capture: Capture | None = None  # the input being read (changes on a reopen)
         self._loss: _Loss | None = None
+        self._pauses: list[tuple[float, float]] = []  # (start, end) monotonic, ended pauses
+        self._paused_at: float | None = None  # monotonic start of the pause going on
 
     # -- public API ----------------------------------------------------------------------
 
@@ -171,6 +174,7 @@ class RecordingSession:
             if self._state != SessionState.RECORDING:
                 return
             self._paused.set()
+            self._paused_at = time.monotonic()
         self._set_state(SessionState.PAUSED)
 
     def resume(self) -> None:
@@ -178,6 +182,9 @@ class RecordingSession:
             if self._state != SessionState.PAUSED:
                 return
             self._paused.clear()
+            if self._paused_at is not None:
+                self._pauses.append((self._paused_at, time.monotonic()))
+                self._paused_at = None
         self._set_state(SessionState.RECORDING)
 
     def stop(self) -> None:
@@ -361,23 +368,31 @@ class RecordingSession:
         gap = self._save_gap(loss, end_mono)
         self.gaps.append(gap)
         log.info("recording %s: gap of %.1f s", gap.recording_id, gap.duration_s)
-        self._emit(gap)
-        if ended:
+        if ended:  # said before the gap, which then closes the "reconnecting" shown meanwhile
             message = f"{gap.marker()} The recording ended before the microphone came back."
+            self._emit(CaptureProblem("input_lost", message))
+            self._emit(gap)
         else:
             device = self._capture.device_name if self._capture is not None else "the input"
-            message = f"{gap.marker()} Recording continues from {device!r}."
-        self._emit(CaptureProblem("input_back" if not ended else "input_lost", message))
+            self._emit(gap)
+            self._emit(
+                CaptureProblem("input_back", f"{gap.marker()} Recording continues from {device!r}.")
+            )
 
     def _save_gap(self, loss: _Loss, end_mono: float) -> AudioGap:
-        """Keep the gap (as long as it is so far) in the spool; an error is said, not raised."""
+        """Keep the gap (as long as it is so far) in the spool; an error is said, not raised.
+
+        Its duration is the audio missed: time spent paused meanwhile would not have been
+        recorded anyway, so it does not count.
+        """
         assert self.recording_id is not None
+        lost_s = end_mono - loss.started_mono - self._paused_between(loss.started_mono, end_mono)
         gap = AudioGap(
             recording_id=self.recording_id,
             before_chunk=loss.before_chunk,
             at_s=loss.at_s,
             started_at=loss.started_at,
-            duration_s=max(0.0, end_mono - loss.started_mono),
+            duration_s=max(0.0, lost_s),
             reason=GAP_REASON,
         )
         try:
@@ -387,6 +402,14 @@ class RecordingSession:
                 ErrorOccurred(f"The gap in the recording could not be saved ({error.strerror}).")
             )
         return gap
+
+    def _paused_between(self, start: float, end: float) -> float:
+        """Seconds of [start, end] (monotonic) the session spent paused."""
+        with self._state_lock:
+            pauses = [*self._pauses]
+            if self._paused_at is not None:
+                pauses.append((self._paused_at, end))
+        return sum(max(0.0, min(b, end) - max(a, start)) for a, b in pauses)
 
     def _fail(self, writer: Any, error: RecorderError) -> None:
         """Stop capture, keep every chunk already committed, and report why."""

@@ -27,7 +27,7 @@ from recorder.events import (
     Event,
     SessionStateChanged,
 )
-from recorder.gaps import read_gaps
+from recorder.gaps import read_gaps, text_with_gaps
 from recorder.session import ConsultMeta, RecordingSession, SessionOptions
 from recorder.spool import Spool
 from recorder.states import RecordingState, SessionState
@@ -163,6 +163,8 @@ def test_recording_carries_on_after_the_sound_server_comes_back(
     assert gap.duration_s >= down_for  # the server was away at least this long
     assert gap.marker().startswith("[no audio for ") and "microphone lost" in gap.marker()
     assert read_gaps(spool, rid) == [gap] == session.gaps
+    paragraphs = text_with_gaps({c.index: f"chunk {c.index}" for c in chunks}, [gap])
+    assert paragraphs.split("\n\n").index(gap.marker()) == gap.before_chunk  # where it fell
     # nothing before the loss was lost: the tone is in the chunks before the gap ...
     earlier = _audio(spool, rid, [c.index for c in chunks if c.index < gap.before_chunk])
     assert len(earlier) == round(gap.at_s * RATE)
@@ -194,6 +196,9 @@ def test_a_microphone_that_never_comes_back_ends_the_recording_with_every_chunk_
     assert session.frames_recorded >= RATE
     [gap] = read_gaps(spool, rid)
     assert gap.before_chunk == len(chunks)  # at the end: no audio came after it
+    assert text_with_gaps({c.index: "said" for c in chunks}, [gap]).endswith(
+        f"said\n\n{gap.marker()}"
+    )
     assert gap.duration_s >= 3.0 - 0.5  # waited for the limit (counted from the last audio)
     assert any(
         "ended before the microphone came back" in p.message for p in events.of(CaptureProblem)
@@ -207,6 +212,7 @@ def test_pause_resume_and_stop_while_reconnecting(
     events = Events()
     spool = Spool.open(tmp_path)
     session = _session(spool, events)
+    began = time.monotonic()  # the gap cannot start before this
     rid = session.start()
     _wait_recorded(session, 1.0)
     private_pulse.kill()
@@ -215,10 +221,14 @@ def test_pause_resume_and_stop_while_reconnecting(
     assert open_gap.before_chunk == len(spool.chunks(rid))
     session.pause()
     assert session.state is SessionState.PAUSED
+    paused_from = time.monotonic()
+    time.sleep(3.0)  # paused while lost: none of this would have been recorded anyway
+    paused_for = time.monotonic() - paused_from  # the session was paused at least this long
     session.resume()
     assert session.state is SessionState.RECORDING
     session.stop()
     assert session.wait(30)
+    lost_at_most = time.monotonic() - began
     states = [e.state for e in events.of(SessionStateChanged)]
     assert states == [
         SessionState.RECORDING,
@@ -232,6 +242,7 @@ def test_pause_resume_and_stop_while_reconnecting(
     [gap] = read_gaps(spool, rid)  # the same gap, now as long as it lasted
     assert gap.before_chunk == len(chunks) and gap.started_at == open_gap.started_at
     assert gap.duration_s >= open_gap.duration_s
+    assert gap.duration_s <= lost_at_most - paused_for  # the pause is not counted as missed
     spool.close()
 
 
