@@ -29,6 +29,7 @@ from recorder import paths
 from recorder.audio import InputDevice, SourceSpec, list_input_devices
 from recorder.errors import RecorderError, SpoolError
 from recorder.events import (
+    ChunkRecorded,
     ChunkStateChanged,
     ConnectionChanged,
     ErrorOccurred,
@@ -37,6 +38,7 @@ from recorder.events import (
     SessionStateChanged,
     TranscriptUpdated,
 )
+from recorder.gaps import read_gaps
 from recorder.session import ConsultMeta, RecordingSession, SessionOptions
 from recorder.settings import (
     Settings,
@@ -348,7 +350,36 @@ class AmbientCore:
         return out
 
     def resume_uploads(self, recording_id: str) -> None:
-        """Upload what is left of a recording from before, then finish it (once connected)."""
+        """Upload what is left of a recording from before, then finish it (once connected).
+
+        What the spool holds of it is reported first, so a window showing it knows its chunks
+        and gaps even while offline: ChunkRecorded for each chunk, ChunkStateChanged for those
+        uploaded or rejected (states the upload queue moves on from by itself are left to its
+        own, newer events), and each gap (microphone lost) as an AudioGap, for the transcript
+        to mark where it fell.
+        """
+        if self._spool is not None:
+            self._report_stored(self._spool, recording_id)
+        self._finish_when_connected(recording_id)
+
+    def _report_stored(self, spool: Spool, recording_id: str) -> None:
+        try:
+            chunks = spool.chunks(recording_id)
+        except RecorderError as error:
+            self._emit(ErrorOccurred(str(error), where="spool"))
+            return
+        for chunk in chunks:
+            self._emit(ChunkRecorded(recording_id, chunk.index, chunk.duration_s, chunk.size_bytes))
+            if chunk.state in (ChunkState.UPLOADED, ChunkState.REJECTED):
+                self._emit(
+                    ChunkStateChanged(
+                        recording_id, chunk.index, chunk.state, chunk.attempts, error=chunk.error
+                    )
+                )
+        for gap in read_gaps(spool, recording_id):
+            self._emit(gap)
+
+    def _finish_when_connected(self, recording_id: str) -> None:
         with self._lock:
             self._finish_wanted.add(recording_id)
             uplink = self._uplink
@@ -381,7 +412,7 @@ class AmbientCore:
             and event.state in FINISHED_SESSION
             and event.recording_id
         ):
-            self.resume_uploads(event.recording_id)
+            self._finish_when_connected(event.recording_id)
         try:
             self._sink(event)
         except Exception:  # a broken consumer must not stop recording or uploading

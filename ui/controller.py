@@ -21,6 +21,7 @@ from recorder.audio import MicrophoneSpec
 from recorder.core import ConsultMeta
 from recorder.errors import RecorderError
 from recorder.events import (
+    CaptureProblem,
     ChunkRecorded,
     ChunkStateChanged,
     ConnectionChanged,
@@ -34,6 +35,7 @@ from ui.close_guard import CloseGuard, Confirm, ask_user
 from ui.core_api import CoreApi
 from ui.dialog_flows import RecoveryFlow, SettingsFlow
 from ui.main_window import MainWindow, app_icon
+from ui.models import INPUT_LOST_TEXT
 from ui.recovery_dialog import RecoveryDialog
 from ui.settings_dialog import SettingsDialog
 from ui.tray import Tray, tray_available
@@ -64,6 +66,7 @@ class Controller(QObject):
         self.state = SessionState.IDLE
         self.recording_id: str | None = None
         self.waiting_uploads = 0
+        self.input_lost = False  # the microphone is lost and being reopened (still recording)
         self.connection: ConnectionChanged | None = None
         self.settings_flow = SettingsFlow(core, window, self._settings_applied, self._show_error)
         self.recovery_flow = RecoveryFlow(core, window, self._resuming, self._show_error)
@@ -90,6 +93,7 @@ class Controller(QObject):
         b.level.connect(w.level.update_level)
         b.elapsed.connect(self._on_elapsed)
         b.capture_problem.connect(w.status.show_problem)
+        b.capture_problem.connect(self._on_capture_problem)
         b.error.connect(w.status.show_problem)
         b.connection.connect(self._on_connection)
         b.any_event.connect(self._on_any_event)
@@ -125,6 +129,7 @@ class Controller(QObject):
             self.recording_id = event.recording_id
         self.state = event.state
         capturing = event.state in CAPTURING
+        self.input_lost = self.input_lost and capturing
         w.controls.set_state(event.state)
         w.level.set_active(event.state is SessionState.RECORDING)
         w.session.lock(capturing or event.state is SessionState.FINISHING)
@@ -148,10 +153,25 @@ class Controller(QObject):
         self._update_tray()
         self._update_title()
 
+    def _on_capture_problem(self, event: CaptureProblem) -> None:
+        if event.kind not in ("input_lost", "input_back"):
+            return
+        self.input_lost = event.kind == "input_lost" and self.state in CAPTURING
+        self._update_tray()
+        self._update_title()
+
     def _update_title(self) -> None:
-        """The taskbar shows whether a consult is being recorded, even with the window behind."""
-        prefix = {SessionState.RECORDING: "● Recording", SessionState.PAUSED: "Paused"}
-        state = prefix.get(self.state)
+        """The taskbar shows whether a consult is being recorded, even with the window behind.
+
+        A lost microphone says so there too: "● Recording" while nothing is heard would lie.
+        """
+        if self.input_lost:
+            lost = INPUT_LOST_TEXT
+            paused = self.state is SessionState.PAUSED
+            state: str | None = f"⚠ Paused, {lost}" if paused else f"⚠ {lost.capitalize()}"
+        else:
+            prefix = {SessionState.RECORDING: "● Recording", SessionState.PAUSED: "Paused"}
+            state = prefix.get(self.state)
         self.window.setWindowTitle(f"{state} — Ambient Recorder" if state else "Ambient Recorder")
 
     def _on_elapsed(self, event: ElapsedChanged) -> None:
@@ -324,4 +344,4 @@ class Controller(QObject):
 
     def _update_tray(self) -> None:
         if self.guard.tray is not None:
-            self.guard.tray.update_state(self.state, self.pending_uploads())
+            self.guard.tray.update_state(self.state, self.pending_uploads(), self.input_lost)

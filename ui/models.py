@@ -203,7 +203,9 @@ class ChunkTableModel(QAbstractTableModel):
             self._input_lost = event.kind == "input_lost" and self._live is not None
             self._changed_live()
         elif isinstance(event, AudioGap) and event.recording_id == self._recording_id:
-            self._gaps.setdefault(event.before_chunk, []).append(event)
+            kept = self._gaps.get(event.before_chunk, [])  # a gap reported again: replace it
+            others = [g for g in kept if g.started_at != event.started_at]
+            self._gaps[event.before_chunk] = [*others, event]
             self._changed_index(event.before_chunk)
 
     def _on_session(self, event: SessionStateChanged) -> None:

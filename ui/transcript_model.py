@@ -1,7 +1,10 @@
 """The growing transcript of one recording, chunk by chunk, with visible gaps.
 
 Every chunk known locally or on the server gets a line in index order: its text
-when READY, otherwise a placeholder, so a missing minute is never silent.
+when READY, otherwise a placeholder, so a missing minute is never silent. Audio that
+was never recorded (the microphone was lost) is marked too, where it fell:
+"[no audio for N s: microphone lost]" before the chunk recorded after it, and
+"[no audio: microphone lost — reconnecting…]" at the end while it is still away.
 Holds patient text in memory only; nothing here logs.
 """
 
@@ -9,18 +12,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from recorder.events import ChunkRecorded, ChunkStateChanged, SessionStateChanged, TranscriptUpdated
+from recorder.events import (
+    AudioGap,
+    CaptureProblem,
+    ChunkRecorded,
+    ChunkStateChanged,
+    SessionStateChanged,
+    TranscriptUpdated,
+)
+from recorder.gaps import interleave
 from recorder.states import ChunkState, ServerStatus, SessionState
-from ui.models import chunk_label
+from ui.models import INPUT_LOST_TEXT, chunk_label
+
+CAPTURING = (SessionState.RECORDING, SessionState.PAUSED)
+LOST_NOW_MARKER = f"[no audio: {INPUT_LOST_TEXT}]"
 
 
 @dataclass(frozen=True)
 class TranscriptPart:
-    """One chunk's contribution: its text, or why there is none yet."""
+    """One chunk's contribution (its text, or why there is none yet), or a gap's marker.
+
+    A gap part has `gap` set and the index of the chunk it comes before; it counts as
+    ready, since there is nothing to wait for: that audio was never recorded.
+    """
 
     index: int
     text: str
     ready: bool
+    gap: bool = False
 
 
 def placeholder(index: int, status: ServerStatus | None, local: ChunkState | None) -> str:
@@ -49,6 +68,9 @@ class TranscriptModel:
         self._local: dict[int, ChunkState] = {}
         self._status: dict[int, ServerStatus] = {}
         self._text: dict[int, str] = {}
+        self._gaps: list[AudioGap] = []
+        self._capturing = False  # this recording is being captured now
+        self._lost_now = False  # ... and its microphone is lost, being reopened
         self._whole = ""  # the server's transcript, used only when it reports no chunks
 
     def show_recording(self, recording_id: str | None) -> None:
@@ -60,9 +82,9 @@ class TranscriptModel:
     def apply(self, event: object) -> bool:
         """Take an event; True when the visible transcript may have changed."""
         if isinstance(event, SessionStateChanged):
-            if event.state is SessionState.RECORDING and event.recording_id is not None:
-                self.show_recording(event.recording_id)
-            return False
+            return self._on_session(event)
+        if isinstance(event, CaptureProblem):
+            return self._on_problem(event)
         if getattr(event, "recording_id", None) != self.recording_id:
             return False
         if isinstance(event, ChunkRecorded):
@@ -70,6 +92,9 @@ class TranscriptModel:
             return True
         if isinstance(event, ChunkStateChanged):
             self._local[event.index] = event.state
+            return True
+        if isinstance(event, AudioGap):
+            self._add_gap(event)
             return True
         if isinstance(event, TranscriptUpdated):
             for chunk in event.chunks:
@@ -81,28 +106,63 @@ class TranscriptModel:
             return True
         return False
 
+    def _on_session(self, event: SessionStateChanged) -> bool:
+        if event.state is SessionState.RECORDING and event.recording_id is not None:
+            self.show_recording(event.recording_id)
+        if event.recording_id != self.recording_id:
+            return False
+        was_lost = self._lost_now
+        self._capturing = event.state in CAPTURING
+        self._lost_now = self._lost_now and self._capturing
+        return was_lost != self._lost_now
+
+    def _on_problem(self, event: CaptureProblem) -> bool:
+        """input_lost / input_back concern the recording being captured, which is this one."""
+        if event.kind not in ("input_lost", "input_back") or not self._capturing:
+            return False
+        was_lost = self._lost_now
+        self._lost_now = event.kind == "input_lost"
+        return was_lost != self._lost_now
+
+    def _add_gap(self, gap: AudioGap) -> None:
+        """Keep a gap once: the core may report a kept gap again (a resumed recording)."""
+        same = [g for g in self._gaps if g.started_at == gap.started_at]
+        self._gaps = [g for g in self._gaps if g not in same] + [gap]
+        self._gaps.sort(key=lambda g: (g.before_chunk, g.started_at))
+        self._lost_now = False  # closed: the marker now says how long
+
+    def gaps(self) -> list[AudioGap]:
+        """The gaps in this recording's audio, in order."""
+        return list(self._gaps)
+
     def parts(self) -> list[TranscriptPart]:
-        """Every known chunk in index order."""
+        """Every known chunk in index order, each gap just before the chunk it precedes."""
         parts = []
-        for index in sorted(set(self._local) | set(self._status)):
-            if self._status.get(index) is ServerStatus.READY:
-                parts.append(TranscriptPart(index, self._text.get(index, ""), True))
+        chunks = set(self._local) | set(self._status)
+        for item in interleave(chunks, self._gaps):
+            if isinstance(item, AudioGap):
+                parts.append(TranscriptPart(item.before_chunk, item.marker(), True, gap=True))
+            elif self._status.get(item) is ServerStatus.READY:
+                parts.append(TranscriptPart(item, self._text.get(item, ""), True))
             else:
-                text = placeholder(index, self._status.get(index), self._local.get(index))
-                parts.append(TranscriptPart(index, text, False))
+                text = placeholder(item, self._status.get(item), self._local.get(item))
+                parts.append(TranscriptPart(item, text, False))
+        if self._lost_now:
+            after = max(chunks, default=-1) + 1
+            parts.append(TranscriptPart(after, LOST_NOW_MARKER, True, gap=True))
         return parts
 
     def text(self) -> str:
         """The transcript as shown, copied and exported: gaps stay marked."""
         parts = self.parts()
-        if not parts:
-            return self._whole
+        if self._whole and all(part.gap for part in parts):  # the server gave no chunks
+            parts = [TranscriptPart(0, self._whole, True), *parts]
         return "\n\n".join(part.text for part in parts if part.text)
 
     def is_complete(self) -> bool:
         """Every known chunk is transcribed (nothing left to wait for)."""
-        parts = self.parts()
-        return bool(parts) and all(part.ready for part in parts)
+        chunks = [part for part in self.parts() if not part.gap]
+        return bool(chunks) and all(part.ready for part in chunks)
 
     def missing(self) -> int:
         """How many chunks have no text yet."""

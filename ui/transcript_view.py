@@ -70,18 +70,24 @@ class TranscriptView(QWidget):
             keep = bar.value()
             self.text.setPlainText(text)
             bar.setValue(bar.maximum() if at_end else keep)
-        missing = self.model.missing()
-        if not text:
-            self.status.setText("")
-        elif missing:
-            self.status.setText(f"{missing} chunk(s) still without text")
-        elif self.model.final:
-            self.status.setText("Final transcript — complete")
-        else:
-            self.status.setText("All chunks so far transcribed")
+        self.status.setText(self.status_text() if text else "")
         has_text = bool(text)
         self.copy_button.setEnabled(has_text)
         self.export_button.setEnabled(has_text)
+
+    def status_text(self) -> str:
+        """How far the transcript is, and whether audio is missing from it (gaps)."""
+        missing = self.model.missing()
+        if missing:
+            words = f"{missing} chunk(s) still without text"
+        elif self.model.final:
+            words = "Final transcript — complete"
+        else:
+            words = "All chunks so far transcribed"
+        gaps = len(self.model.gaps())
+        if gaps:
+            words += f"; {gaps} gap(s) with no audio, marked in the text"
+        return words
 
     def copy_to_clipboard(self) -> None:
         """Put the transcript, gap markers included, on the clipboard."""

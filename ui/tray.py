@@ -7,6 +7,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from recorder.states import SessionState
+from ui.models import INPUT_LOST_TEXT
 
 _STATE_WORDS = {
     SessionState.IDLE: "Ready",
@@ -23,9 +24,11 @@ def tray_available() -> bool:
     return QSystemTrayIcon.isSystemTrayAvailable()
 
 
-def tray_text(state: SessionState, pending_uploads: int) -> str:
-    """The tooltip: state plus uploads still to send."""
+def tray_text(state: SessionState, pending_uploads: int, input_lost: bool = False) -> str:
+    """The tooltip: state (and a lost microphone, being reopened) plus uploads still to send."""
     text = f"Ambient Recorder — {_STATE_WORDS[state]}"
+    if input_lost:
+        text += f", {INPUT_LOST_TEXT}"
     if pending_uploads:
         text += f", {pending_uploads} chunk(s) to upload"
     return text
@@ -54,9 +57,11 @@ class Tray(QObject):
         ):
             self.show_requested.emit()
 
-    def update_state(self, state: SessionState, pending_uploads: int) -> None:
+    def update_state(
+        self, state: SessionState, pending_uploads: int, input_lost: bool = False
+    ) -> None:
         """Refresh the tooltip."""
-        self.icon.setToolTip(tray_text(state, pending_uploads))
+        self.icon.setToolTip(tray_text(state, pending_uploads, input_lost))
 
     def show(self, message: str = "") -> None:
         """Put the icon in the tray; optionally say why the app is still running."""

@@ -2,7 +2,9 @@
 
 Real parts: the app (offscreen Qt), the core, PortAudio capturing from a PulseAudio daemon of
 the test's own, which is killed (the headset pulled out) and started again. Uploads go to a
-closed port, so they wait: this test is about what the clinician sees, not the upload.
+closed port, so they wait: this test is about what the clinician sees, not the upload. The
+gap must be in the transcript where the audio is missing, in its export, and again when the
+app is restarted and the recording (still not uploaded) is reopened from the spool.
 """
 
 from __future__ import annotations
@@ -17,25 +19,47 @@ from pytestqt.qtbot import QtBot
 from recorder.events import AudioGap, CaptureProblem, ChunkRecorded, LevelChanged
 from recorder.states import SessionState
 from tests.fixtures.vmic import PulseDaemon
-from tests.ui.harness import heidi_settings, running_app
+from tests.ui.harness import App, heidi_settings, running_app
 from ui.models import COL_INDEX, COL_LOCAL, INPUT_LOST_TEXT
 from ui.status_style import Tone
+from ui.transcript_model import LOST_NOW_MARKER
 
 pytestmark = [pytest.mark.slow, pytest.mark.vmic]
 
 CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens: uploads wait, the recording does not care
 
 
+def _tooltip(app: App) -> str:
+    tray = app.controller.guard.tray
+    assert tray is not None
+    return tray.icon.toolTip()
+
+
+def _paragraphs(app: App) -> list[str]:
+    return app.window.transcript.text.toPlainText().split("\n\n")
+
+
+def _check_gap_in_place(paragraphs: list[str], gap: AudioGap, chunks: int) -> None:
+    """Every chunk has its line in order, and the gap's marker sits just before its chunk."""
+    assert len(paragraphs) == chunks + 1, paragraphs
+    assert paragraphs[gap.before_chunk] == gap.marker()
+    rest = paragraphs[: gap.before_chunk] + paragraphs[gap.before_chunk + 1 :]
+    for index, line in enumerate(rest):  # no text yet: uploads wait
+        assert line.startswith(f"[chunk {index + 1} — "), paragraphs
+
+
 def test_lost_microphone_is_shown_recording_resumes_and_the_gap_is_marked(
     qtbot: QtBot, tmp_path: Path, private_pulse: PulseDaemon
 ) -> None:
-    with running_app(qtbot, tmp_path / "data", heidi_settings(CLOSED_PORT), None) as app:
+    data = tmp_path / "data"
+    with running_app(qtbot, data, heidi_settings(CLOSED_PORT), None, use_tray=True) as app:
         w = app.window
         combo = w.devices.combo
         names = lambda: [combo.itemText(i) for i in range(combo.count())]  # noqa: E731
         app.wait(qtbot, lambda: "pulse" in names(), 20)
         combo.setCurrentIndex(names().index("pulse"))
         app.start_recording(qtbot)
+        assert w.windowTitle() == "● Recording — Ambient Recorder"
         model = w.chunk_model
         app.wait(qtbot, lambda: any(isinstance(e, LevelChanged) for e in app.events), 10)
         time.sleep(1.0)  # some audio before the loss
@@ -47,8 +71,18 @@ def test_lost_microphone_is_shown_recording_resumes_and_the_gap_is_marked(
         assert w.status.error_tone is Tone.BAD
         assert app.controller.state is SessionState.RECORDING  # Stop and Pause still work
         assert w.controls.stop_button.isEnabled()
+        # the taskbar and the tray no longer say just "Recording"
+        assert w.windowTitle() == "⚠ Microphone lost — reconnecting… — Ambient Recorder"
+        assert INPUT_LOST_TEXT in _tooltip(app)
         app.wait(qtbot, lambda: any(isinstance(e, ChunkRecorded) for e in app.events), 10)
         assert model.rows()[0].local is not None  # the audio before the loss is a chunk
+        app.wait(qtbot, lambda: _paragraphs(app)[-1] == LOST_NOW_MARKER, 10)
+        qtbot.mouseClick(w.controls.main_button, Qt.MouseButton.LeftButton)  # Pause
+        app.wait(qtbot, lambda: app.controller.state is SessionState.PAUSED, 10)
+        assert w.windowTitle() == "⚠ Paused, microphone lost — reconnecting… — Ambient Recorder"
+        qtbot.mouseClick(w.controls.main_button, Qt.MouseButton.LeftButton)  # Resume
+        app.wait(qtbot, lambda: app.controller.state is SessionState.RECORDING, 10)
+        assert w.windowTitle().startswith("⚠ Microphone lost")
 
         private_pulse.start()
         private_pulse.keep_warm()
@@ -56,6 +90,8 @@ def test_lost_microphone_is_shown_recording_resumes_and_the_gap_is_marked(
         app.wait(qtbot, lambda: w.status.last_error().startswith("[no audio for "), 10)
         assert w.status.error_tone is Tone.WARN
         assert model.index(live(), COL_LOCAL).data() == "recording"
+        assert w.windowTitle() == "● Recording — Ambient Recorder"
+        assert INPUT_LOST_TEXT not in _tooltip(app) and "Recording" in _tooltip(app)
         gap = next(e for e in app.events if isinstance(e, AudioGap))
         time.sleep(1.0)  # audio after the microphone came back
         qtbot.mouseClick(w.controls.stop_button, Qt.MouseButton.LeftButton)
@@ -69,3 +105,28 @@ def test_lost_microphone_is_shown_recording_resumes_and_the_gap_is_marked(
         assert model.index(row, COL_INDEX).data(Qt.ItemDataRole.DecorationRole) is not None
         problems = [e.kind for e in app.events if isinstance(e, CaptureProblem)]
         assert problems.index("input_lost") < problems.index("input_back")
+
+        # the transcript marks the gap where the audio is missing; Copy and Export keep it
+        chunks = len(model.rows())
+        _check_gap_in_place(_paragraphs(app), gap, chunks)
+        assert "gap(s) with no audio" in w.transcript.status.text()
+        target = tmp_path / "transcript.txt"
+        app.controller.export_transcript(str(target))
+        app.wait(qtbot, target.exists, 10)
+        exported = target.read_text(encoding="utf-8")
+        assert exported == w.transcript.text.toPlainText() + "\n"
+        _check_gap_in_place(exported.rstrip("\n").split("\n\n"), gap, chunks)
+        recording_id = model.recording_id
+
+    # restarted (still offline): the recording is offered again, and reopened it shows the gap
+    with running_app(qtbot, data, heidi_settings(CLOSED_PORT), None) as again:
+        again.wait(qtbot, lambda: again.controller.recovery_dialog is not None, 30)
+        dialog = again.controller.recovery_dialog
+        assert dialog is not None and dialog.list.count() == 1
+        dialog.upload_button.click()
+        assert again.window.chunk_model.recording_id == recording_id
+        again.wait(qtbot, lambda: gap.marker() in _paragraphs(again), 15)
+        again.wait(qtbot, lambda: len(again.window.chunk_model.rows()) == chunks, 15)
+        _check_gap_in_place(_paragraphs(again), gap, chunks)
+        assert again.window.chunk_model.gap_text(gap.before_chunk) == gap.marker()
+        assert again.window.windowTitle() == "Ambient Recorder"

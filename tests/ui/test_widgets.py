@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from recorder.events import (
+    AudioGap,
     CaptureProblem,
     ChunkRecorded,
     ChunkStateChanged,
@@ -166,6 +167,69 @@ def test_transcript_shows_gaps_in_order_and_copies(qtbot: QtBot) -> None:
     assert model.is_complete() and view.status.text() == "Final transcript — complete"
     model.apply(TranscriptUpdated("another", "s", (_tc(0, ServerStatus.READY, "X"),), "X"))
     assert "X" not in model.text()
+
+
+def _gap(before: int, seconds: float, started_at: float = 1000.0) -> AudioGap:
+    return AudioGap(RID, before, 50.0 * before, started_at, seconds, "microphone lost")
+
+
+def test_transcript_marks_a_lost_microphone_where_the_audio_is_missing(qtbot: QtBot) -> None:
+    model = TranscriptModel()
+    view = TranscriptView(model)
+    qtbot.addWidget(view)
+    model.apply(SessionStateChanged(SessionState.RECORDING, RID))
+    model.apply(ChunkRecorded(RID, 0, 50, 1))
+    model.apply(TranscriptUpdated(RID, "s", (_tc(0, ServerStatus.READY, "Before."),), ""))
+    assert model.apply(CaptureProblem("input_lost", "Microphone lost — reconnecting…"))
+    model.apply(ChunkRecorded(RID, 1, 12, 1))  # what was captured up to the loss
+    view.refresh()
+    lost = "[no audio: microphone lost — reconnecting…]"
+    assert view.text.toPlainText() == f"Before.\n\n[chunk 2 — waiting to upload]\n\n{lost}"
+    view.copy_button.click()
+    assert QGuiApplication.clipboard().text().endswith(lost)  # copied while still away
+
+    assert model.apply(_gap(2, 95.4))  # the microphone is back after 95 s
+    model.apply(CaptureProblem("input_back", "[no audio for 1 min 35 s: microphone lost] …"))
+    model.apply(ChunkRecorded(RID, 2, 50, 1))
+    model.apply(_gap(2, 95.4))  # reported again (a resumed recording): shown once
+    model.apply(TranscriptUpdated(RID, "s", (_tc(2, ServerStatus.READY, "After."),), ""))
+    view.refresh()
+    marker = "[no audio for 1 min 35 s: microphone lost]"
+    expected = f"Before.\n\n[chunk 2 — waiting to upload]\n\n{marker}\n\nAfter."
+    assert view.text.toPlainText() == expected
+    assert view.status.text() == (
+        "1 chunk(s) still without text; 1 gap(s) with no audio, marked in the text"
+    )
+    view.copy_button.click()
+    assert QGuiApplication.clipboard().text() == expected
+
+    # lost again, and the recording ends before it comes back: the gap closes the text
+    model.apply(CaptureProblem("input_lost", "Microphone lost — reconnecting…"))
+    model.apply(ChunkRecorded(RID, 3, 20, 1))
+    model.apply(CaptureProblem("input_lost", "[no audio for 10 s: …] The recording ended …"))
+    model.apply(_gap(4, 10.0, started_at=2000.0))
+    model.apply(SessionStateChanged(SessionState.FINISHING, RID))
+    chunks = (_tc(1, ServerStatus.READY, "Middle."), _tc(3, ServerStatus.READY, "Last."))
+    model.apply(TranscriptUpdated(RID, "s", chunks, "", final=True))
+    view.refresh()
+    assert view.text.toPlainText() == (
+        f"Before.\n\nMiddle.\n\n{marker}\n\nAfter.\n\nLast.\n\n[no audio for 10 s: microphone lost]"
+    )
+    assert model.is_complete() and model.missing() == 0
+    assert view.status.text() == (
+        "Final transcript — complete; 2 gap(s) with no audio, marked in the text"
+    )
+
+
+def test_a_gap_for_another_recording_or_a_loss_while_not_recording_is_not_shown() -> None:
+    model = TranscriptModel()
+    model.show_recording(RID)  # a recording from before, shown after a restart
+    model.apply(ChunkRecorded(RID, 0, 50, 1))
+    assert not model.apply(CaptureProblem("input_lost", "lost"))  # not ours: not capturing
+    assert not model.apply(AudioGap("other", 0, 0.0, 1.0, 5.0, "microphone lost"))
+    assert model.text() == "[chunk 1 — waiting to upload]"
+    model.apply(_gap(0, 5.0))  # a gap before the first chunk
+    assert model.text() == "[no audio for 5 s: microphone lost]\n\n[chunk 1 — waiting to upload]"
 
 
 def test_recovery_dialog_lists_and_returns_ticked(qtbot: QtBot) -> None:
