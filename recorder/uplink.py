@@ -163,17 +163,23 @@ class Uplink:
             offline = self.offline_since
             if offline is not None and time.monotonic() - offline > grace:
                 break
+            if self.service.is_blocked(recording_id):
+                break  # rejected chunks: reported below at once, not after the whole timeout
         final = getattr(printer, "final", None)
         if isinstance(final, TranscriptUpdated) and final.recording_id == recording_id:
             print("\n--- transcript ---\n" + final.transcript.strip() + "\n---", flush=True)
             print(f"session {final.session_id}", flush=True)
         chunks = self.spool.chunks(recording_id)
-        rejected = [c.index for c in chunks if c.state == ChunkState.REJECTED]
+        rejected = [c for c in chunks if c.state == ChunkState.REJECTED]
         waiting = [c.index for c in chunks if c.state != ChunkState.UPLOADED]
         if rejected:
+            # Rejected by the server, or unreadable here (damaged file, wrong key): say which.
+            reasons = "; ".join(
+                f"chunk {c.index}: {c.error or 'no reason given'}" for c in rejected
+            )
             print(
-                f"error: chunks {rejected} were rejected by the server; their audio is kept "
-                "(see `ambient-recorder spool`).",
+                f"error: {len(rejected)} chunk(s) could not be uploaded ({reasons}); their audio "
+                "is kept (see `ambient-recorder spool`).",
                 file=sys.stderr,
             )
             return exit_codes.CHUNKS_REJECTED

@@ -131,7 +131,10 @@ class HeidiClient:
         if not api_key:
             raise ConfigError("No Heidi API key is set.")
         if not email or not user_id:
-            raise ConfigError("The Heidi user's email and internal id must be set.")
+            raise ConfigError(
+                "The Heidi user's email and internal id must be set "
+                "(in Settings, or HEIDI_EMAIL and HEIDI_USER_ID)."
+            )
         self._api_key = api_key
         self._email = email
         self._user_id = user_id

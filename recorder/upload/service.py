@@ -162,6 +162,17 @@ class UploadService:
                     return False
                 self._cond.wait(min(left, 0.5))
 
+    def is_blocked(self, recording_id: str) -> bool:
+        """True when only the user can move the recording on: every chunk is settled but some
+        were rejected (retry them, or finish without them)."""
+        rec = self._spool.recording(recording_id)
+        with self._cond:
+            skip = recording_id in self._skip_rejected
+        step = next_step(
+            rec.state, self._spool.chunks(recording_id), self._clock(), skip_rejected=skip
+        )
+        return step.action is Action.BLOCKED
+
     def purge_expired(self) -> int:
         """Delete audio of uploaded chunks of DONE recordings older than the retention period."""
         return purge_expired(self._spool, self._retention_s, self._clock())

@@ -15,7 +15,9 @@ from typing import Any
 
 import jiwer
 
+from recorder import exit_codes
 from recorder.logs import log_path
+from recorder.spool import CHUNK_SUFFIX
 from tests.cli_helpers import SAMPLE, SAMPLE_TEXT, run_cli
 
 # tiny.en on espeak-ng speech measured 0.10-0.16 here (server tests); 0.30 leaves room for
@@ -137,3 +139,26 @@ def test_record_local_starts_the_embedded_server(tmp_path: Path) -> None:
     assert "chunk 0: server READY" in done.stdout
     transcript = done.stdout.split("--- transcript ---", 1)[1]
     assert "morning" in transcript.lower()
+
+
+def test_a_chunk_that_cannot_be_read_here_is_reported_as_such_and_kept(
+    tmp_path: Path, local_server: Any
+) -> None:
+    """A damaged spool file is not 'rejected by the server': the error says what happened."""
+    data = tmp_path / "data"
+    recorded = run_cli(
+        data, "record", "--input", str(SAMPLE), "--speed", "0", "--duration", "20", "--no-upload"
+    )
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    recording_id = recorded.stdout.strip().split()[-1]
+    (chunk_file,) = (data / "spool" / recording_id).glob(f"*{CHUNK_SUFFIX}")
+    damaged = bytearray(chunk_file.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    chunk_file.write_bytes(bytes(damaged))
+    resumed = run_cli(
+        data, "resume", "--server", local_server.base_url, timeout=300, **_heidi_env(local_server)
+    )
+    assert resumed.returncode == exit_codes.CHUNKS_REJECTED, resumed.stdout + resumed.stderr
+    assert "chunk 0:" in resumed.stderr and "rejected by the server" not in resumed.stderr
+    assert "decrypt" in resumed.stderr.lower() or "damaged" in resumed.stderr.lower()
+    assert chunk_file.read_bytes() == bytes(damaged)  # kept as it was, for the user to decide
