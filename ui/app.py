@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from recorder import exit_codes
 from recorder.errors import RecorderError
 from ui.bridge import EventBridge
+from ui.gc_guard import GuiThreadCollector
 from ui.main_window import MainWindow, app_icon
 
 if TYPE_CHECKING:
@@ -38,10 +39,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)  # the close guard decides (tray while uploading)
     window = MainWindow()
     window.show()
+    collector = GuiThreadCollector(app)  # Qt objects must never be freed by a worker thread
     startup = Startup(app, window, EventBridge())
     _quit_on_signals(startup)
     QTimer.singleShot(0, startup.begin)  # after the window's first paint
     code = app.exec()
+    collector.stop()
     from ui.worker import wait_for_background
 
     wait_for_background()

@@ -1,21 +1,24 @@
-"""UI tests: free each test's Qt objects on the GUI thread once it is over.
+"""UI tests run with the app's garbage-collection policy: cycles are freed on the GUI thread.
 
-Every app a test builds leaves reference cycles behind (the controller's signal lambdas,
-the harness's callbacks). Python's cyclic collector runs on whichever thread happens to
-allocate: left to chance it ran in a later test's upload thread and destroyed Qt objects
-there, which crashed the interpreter (segfault). Collecting here, on the main thread,
-after each test makes that deterministic.
+Every app a test builds leaves reference cycles behind (the controller's signal lambdas, the
+harness's callbacks). Left to Python, the cyclic collector ran in a later test's upload thread
+and destroyed Qt objects there, which crashed the interpreter (segfault). The app itself runs
+`ui.gc_guard.GuiThreadCollector`; the tests use it too, and collect once more after each test.
 """
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtWidgets import QApplication
+
+from ui.gc_guard import GuiThreadCollector
 
 
 @pytest.fixture(autouse=True)
-def _collect_qt_garbage_on_the_gui_thread() -> Iterator[None]:
+def _collect_qt_garbage_on_the_gui_thread(qapp: QApplication) -> Iterator[None]:
+    collector = GuiThreadCollector(qapp)
     yield
-    gc.collect()
+    collector.stop()
+    collector.deleteLater()
