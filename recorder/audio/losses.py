@@ -14,12 +14,11 @@ so every loss becomes an `AudioLoss` the session can turn into a gap. Three ways
 thread (the callback only journals them). Measured with PulseAudio (tests/integration/
 test_capture_overflow.py): after a stall the buffered backlog arrives in a burst of callbacks
 (the first one after the stall, then no time between them) whose ADC times are off by up to
-~0.1 s, then the cut, then paced
-callbacks whose ADC time settles onto the truth over a second or two. So callbacks of a
-catch-up burst are not judged, a loss is placed where paced delivery resumes, and it is
-reported once its size has stopped growing. The ADC clock alone also jumps without any loss
-(a null sink waking from idle moved it 214 ms), so a loss must also show in the callbacks'
-arrival times: lost audio leaves them behind the wall clock for good.
+~0.1 s, then the cut, then paced callbacks whose ADC time settles onto the truth over a second
+or two. So callbacks of a catch-up burst are not judged, a loss is placed where paced delivery
+resumes, and it is reported once its size has stopped growing. The ADC clock alone also jumps
+without any loss (a null sink waking from idle moved it 214 ms), so a loss must also show in
+the callbacks' arrival times: lost audio leaves them behind the wall clock for good.
 """
 
 from __future__ import annotations
@@ -50,9 +49,10 @@ class AudioLoss:
     """`lost_s` seconds of input missing after `at_s` seconds of this capture's audio.
 
     `at_s` counts the audio the capture delivered (device frames / device rate, the same
-    seconds `read()` returns at the target rate). For input_timing it is where the clock
-    started running ahead, accurate to about a callback (50 ms) or two; `lost_s` is exact
-    for ring_full and an estimate (typically within 50 ms) otherwise.
+    seconds `read()` returns at the target rate). `lost_s` is exact for ring_full. For the
+    others both are estimates: through PulseAudio measured within 0.1 s (place) and 40 ms
+    (size, on the low side: the smaller of the ADC clock's and the arrival times' reading).
+    Reported up to ~2 s after the cut (once the clock has settled).
     """
 
     at_s: float
