@@ -6,6 +6,15 @@ session. Every method returns quickly: slow work (opening the spool, starting
 the local server, waiting for uploads) runs on worker threads and is reported
 through events, so the GUI thread never blocks.
 
+Unusable settings (a damaged settings.json, a bad HEIDI_* value) are never replaced by the
+defaults, which would switch the upload target to the local server: the core reports them
+(ErrorOccurred where="settings", and `settings_problem`), records as usual, and uploads
+nothing — chunks stay queued — until apply_settings() saves usable ones.
+
+shutdown() may come while start() (or a reconnect) is still working: the worker notices at
+its next step and stops, closing what it opened (the embedded server too); the spool is
+closed only once no worker uses it.
+
     core = AmbientCore(on_event, data_dir=None, settings=None)
     core.start()
     core.start_recording(source, ConsultMeta(consent_obtained=True)) -> recording_id
@@ -14,6 +23,7 @@ through events, so the GUI thread never blocks.
     core.unfinished_recordings() -> list[RecordingSummary]
     core.resume_uploads(recording_id)
     core.transcript_text(recording_id) -> str
+    core.settings_problem -> str | None
     core.shutdown(wait_for_uploads_s=0)
 """
 
@@ -22,10 +32,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from recorder import paths
+from recorder.app_settings import check_environment, load_app_settings
 from recorder.audio import InputDevice, SourceSpec, list_input_devices
 from recorder.errors import RecorderError, SpoolError
 from recorder.events import (
@@ -40,14 +52,7 @@ from recorder.events import (
 )
 from recorder.gaps import read_gaps
 from recorder.session import ConsultMeta, RecordingSession, SessionOptions
-from recorder.settings import (
-    Settings,
-    SettingsError,
-    effective_settings,
-    load_settings,
-    save_settings,
-    set_api_key,
-)
+from recorder.settings import Settings, load_settings, save_settings, set_api_key
 from recorder.spool import Spool
 from recorder.states import ChunkState, RecordingState, SessionState
 from recorder.uplink import Uplink, open_uplink
@@ -55,6 +60,7 @@ from recorder.uplink import Uplink, open_uplink
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 30.0
+WORKERS_WAIT_S = 10.0  # shutdown waits this long for start/reconnect to notice, then hands off
 SESSION_DRAIN_S = 120.0  # Stop drains at most the ring (~30 s of audio): seconds of work
 FINISHED_SESSION = frozenset({SessionState.DONE, SessionState.FAILED})
 
@@ -85,6 +91,8 @@ class AmbientCore:
         self._sink = on_event
         self._data_dir = paths.data_dir(data_dir)
         self._settings = settings
+        self._settings_problem: str | None = None  # why the settings cannot be used
+        self._settings_lock = threading.Lock()
         self._spool: Spool | None = None
         self._uplink: Uplink | None = None
         self._session: RecordingSession | None = None
@@ -98,35 +106,71 @@ class AmbientCore:
         self._starting = False
         self._stop_pending = False
         self._closing = False
+        self._workers = 0  # start/reconnect threads running; guarded by _lock
+        self._workers_done = threading.Condition(self._lock)
+        self._close_after_workers = False  # shutdown left closing to the last worker
+        self._connect_lock = threading.Lock()  # one _connect at a time
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         """Open the spool (recovering crashed recordings) and connect, on a worker thread."""
-        threading.Thread(target=self._start, name="core-start", daemon=True).start()
+        if not self._run_worker("core-start", self._start):
+            self._ready.set()
+
+    def _run_worker(self, name: str, work: Callable[[], None]) -> bool:
+        """Run `work` on a thread shutdown() knows about; False if shutting down already."""
+        with self._lock:
+            if self._closing:
+                return False
+            self._workers += 1
+        threading.Thread(target=self._worker_main, args=(work,), name=name, daemon=True).start()
+        return True
+
+    def _worker_main(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except Exception as error:  # nothing may escape a thread; the user hears of it
+            log.exception("core worker failed")
+            if not self._closing:
+                message = f"The recorder could not start or connect: {error}"
+                self._emit(ErrorOccurred(message, where="core"))
+        finally:
+            self._ready.set()
+            with self._lock:
+                self._workers -= 1
+                close_now = self._workers == 0 and self._close_after_workers
+                self._workers_done.notify_all()
+            if close_now:
+                self._close_links()
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> bool:
         """Block until start() has opened the spool (for tests and the CLI, not the GUI thread)."""
         return self._ready.wait(timeout)
 
     def _start(self) -> None:
+        problem = self.settings_problem
+        if problem is not None:
+            self._emit(ErrorOccurred(problem, where="settings"))
         try:
-            if self._settings is None:
-                try:
-                    self._settings = effective_settings()
-                except SettingsError as error:
-                    self._emit(ErrorOccurred(f"{error} Using default settings.", where="settings"))
-                    self._settings = Settings()
             self._spool = Spool.open(self._data_dir)
             if self._spool.key_warning:
                 self._emit(ErrorOccurred(self._spool.key_warning, where="spool"))
-            self._recover()
+            if not self._closing:
+                self._recover()
         except RecorderError as error:
             self._start_error = error
             self._emit(ErrorOccurred(str(error), where="spool"))
-            self._ready.set()
             return
-        self._ready.set()
+        finally:
+            self._ready.set()
+        if self._closing:
+            return
+        problem = self.settings_problem
+        if problem is not None:  # uploads wait for usable settings (apply_settings)
+            waiting = self.pending_uploads()
+            self._emit(ConnectionChanged("offline", "settings need fixing", waiting, problem))
+            return
         self._connect()
 
     def _recover(self) -> None:
@@ -138,10 +182,16 @@ class AmbientCore:
             self._emit(ErrorOccurred(f"A crashed recording could not be recovered yet: {error}"))
 
     def _connect(self) -> None:
-        assert self._spool is not None and self._settings is not None
+        with self._connect_lock:
+            if not self._closing:
+                self._connect_now()
+
+    def _connect_now(self) -> None:
+        assert self._spool is not None
+        settings = self.settings
         self._emit(ConnectionChanged("offline", "connecting…", self.pending_uploads()))
         try:
-            uplink = open_uplink(self._spool, self._settings, self._emit)
+            uplink = open_uplink(self._spool, settings, self._emit)
         except RecorderError as error:
             self._emit(
                 ConnectionChanged("offline", "not connected", self.pending_uploads(), str(error))
@@ -155,9 +205,17 @@ class AmbientCore:
                 ConnectionChanged("offline", "not connected", self.pending_uploads(), message)
             )
             return
+        old: Uplink | None = None
         with self._lock:
-            self._uplink = uplink
-            wanted = list(self._finish_wanted)
+            closing = self._closing
+            if not closing:
+                old, self._uplink = self._uplink, uplink
+                wanted = list(self._finish_wanted)
+        if closing:  # shutdown came while connecting: stop what was just started
+            uplink.close()
+            return
+        if old is not None:
+            old.close()
         for recording_id in wanted:
             uplink.service.request_finish(recording_id)
         detail = uplink.target.base_url if uplink.target.mode == "heidi" else "local server"
@@ -181,7 +239,18 @@ class AmbientCore:
             while time.monotonic() < deadline and uplink.service.pending_count():
                 time.sleep(0.2)
         with self._lock:
-            self._uplink = None
+            if not self._workers_done.wait_for(lambda: self._workers == 0, WORKERS_WAIT_S):
+                # a start stuck (a keyring prompt, a slow local server): the last worker
+                # closes the links and the spool when it gets past its current step
+                log.warning("core start still busy after %.0f s; it closes up", WORKERS_WAIT_S)
+                self._close_after_workers = True
+                return
+        self._close_links()
+
+    def _close_links(self) -> None:
+        """Stop the uplink (and the embedded server), then close the spool."""
+        with self._lock:
+            uplink, self._uplink = self._uplink, None
         if uplink is not None:
             uplink.close()
         if self._spool is not None:
@@ -191,25 +260,39 @@ class AmbientCore:
 
     @property
     def settings(self) -> Settings:
-        if self._settings is None:
-            try:
-                self._settings = effective_settings()
-            except SettingsError:
-                self._settings = Settings()
-        return self._settings
+        """The settings in use (read on first use: call it off the GUI thread the first time).
+
+        When they are unusable (see settings_problem) these are the values still readable,
+        for recording and for the Settings dialog; nothing is uploaded with them.
+        """
+        with self._settings_lock:
+            if self._settings is None:
+                loaded = load_app_settings()
+                self._settings, self._settings_problem = loaded.settings, loaded.problem
+            return self._settings
+
+    @property
+    def settings_problem(self) -> str | None:
+        """Why the saved settings or a HEIDI_* variable cannot be used (uploads wait), or None."""
+        _ = self.settings
+        return self._settings_problem
 
     def apply_settings(self, settings: Settings, api_key: str | None = None) -> None:
         """Save settings (the key goes to the OS keyring) and reconnect with them.
 
-        Raises SettingsError (clear message) if they cannot be saved; the reconnect runs on a
-        worker thread and reports through ConnectionChanged.
+        Raises SettingsError (clear message) if they cannot be saved or a HEIDI_* variable
+        is unusable (then nothing is saved); the reconnect runs on a worker thread and
+        reports through ConnectionChanged. Saving usable settings ends a settings problem:
+        the queued chunks upload.
         """
         settings.validate()
+        effective = check_environment(replace(settings))
         if api_key:
             set_api_key(api_key)
         save_settings(settings)
-        self._settings = effective_settings(replace(settings))
-        threading.Thread(target=self._reconnect, name="core-reconnect", daemon=True).start()
+        with self._settings_lock:
+            self._settings, self._settings_problem = effective, None
+        self._run_worker("core-reconnect", self._reconnect)
 
     def remember_choices(self, *, input_device: str | None, language_code: str) -> None:
         """Save the microphone and language picked for next time, without reconnecting.
@@ -228,13 +311,15 @@ class AmbientCore:
         current.language_code = language_code
 
     def _reconnect(self) -> None:
-        if not self._ready.wait(READY_TIMEOUT_S) or self._spool is None:
+        if not self._ready.wait(READY_TIMEOUT_S) or self._spool is None or self._closing:
             return
-        with self._lock:
-            old, self._uplink = self._uplink, None
-        if old is not None:
-            old.close()
-        self._connect()
+        with self._connect_lock:
+            with self._lock:
+                old, self._uplink = self._uplink, None
+            if old is not None:
+                old.close()
+            if not self._closing:
+                self._connect_now()
 
     # -- recording -------------------------------------------------------------------------
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 
 from recorder.audio import FileSpec
@@ -23,9 +25,16 @@ from recorder.events import (
     TranscriptUpdated,
 )
 from recorder.session import ConsultMeta
-from recorder.settings import Settings
+from recorder.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+    save_settings,
+    settings_path,
+)
 from recorder.states import RecordingState, ServerStatus
 from tests.cli_helpers import SAMPLE, start_record
+from tests.ui.file_keyring import FileKeyring
 
 
 class Events:
@@ -187,3 +196,184 @@ def test_stop_and_shutdown_racing_a_start_lose_nothing(tmp_path: Path, heidi_env
                 assert spool.recording(result).state is RecordingState.RECORDED
         else:
             assert "shutting down" in str(result)
+
+
+# -- unusable settings: the core reports them and uploads nothing until usable ones are saved --
+
+
+def _threads_named(name: str) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == name and t.is_alive()]
+
+
+def test_damaged_settings_file_never_falls_back_to_the_local_server(
+    tmp_path: Path, local_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A damaged settings.json: reported by name, nothing uploaded (no local server started),
+    recording still works with its chunks queued, the file is left as it is until valid
+    settings are saved; then it is replaced and the queued chunks upload."""
+    monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    damaged = '{"base_url": "' + local_server.base_url + '", "email": "gp@practice.example"'
+    path.write_text(damaged)  # truncated: not JSON
+    servers_before = len(_threads_named("local-server"))
+    events = Events()
+    core = AmbientCore(events, data_dir=tmp_path / "data")  # reads settings.json like the app
+    try:
+        core.start()
+        assert core.wait_ready(30)
+        problem = events.wait_for(lambda e: isinstance(e, ErrorOccurred) and e.where == "settings")
+        assert isinstance(problem, ErrorOccurred)
+        assert str(path) in problem.message and "not JSON" in problem.message
+        assert "Nothing is uploaded" in problem.message
+        assert core.settings_problem == problem.message
+        offline = events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.last_error)
+        assert isinstance(offline, ConnectionChanged) and offline.mode == "offline"
+        rid = core.start_recording(FileSpec(SAMPLE, speed=0), ConsultMeta(consent_obtained=True))
+        events.wait_for(
+            lambda e: isinstance(e, RecordingStateChanged) and e.state is RecordingState.RECORDED
+        )
+        assert core.pending_uploads() >= 3, "every chunk is kept, queued"
+        assert [e.mode for e in events.of(ConnectionChanged) if e.mode != "offline"] == []
+        assert len(_threads_named("local-server")) == servers_before, "no local server started"
+        assert path.read_text() == damaged, "the practice's file is not overwritten"
+
+        with pytest.raises(SettingsError, match="chunk_min_s"):
+            core.apply_settings(Settings(chunk_min_s=10))
+        assert path.read_text() == damaged
+        fixed = Settings(base_url=local_server.base_url, email="gp@practice.example", user_id="g")
+        core.apply_settings(fixed)
+        assert load_settings().base_url == local_server.base_url, "replaced by the saved ones"
+        assert core.settings_problem is None
+        events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.mode == "heidi", 30)
+        events.wait_for(
+            lambda e: (
+                isinstance(e, RecordingStateChanged)
+                and e.recording_id == rid
+                and e.state is RecordingState.DONE
+            ),
+            timeout=300,
+        )
+        assert core.pending_uploads() == 0
+    finally:
+        core.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("HEIDI_BASE_URL", "ftp://heidi.example/api"), ("HEIDI_API_KEY", "key with spaces")],
+)
+def test_bad_heidi_variable_is_named_and_uploads_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    saved = Settings(base_url="https://heidi.example/api", email="a@b.c", user_id="u", region="AU")
+    save_settings(saved)
+    file_before = settings_path().read_bytes()
+    monkeypatch.setenv(variable, value)
+    events = Events()
+    core = AmbientCore(events, data_dir=tmp_path / "data")
+    try:
+        core.start()
+        assert core.wait_ready(30)
+        problem = events.wait_for(lambda e: isinstance(e, ErrorOccurred) and e.where == "settings")
+        assert isinstance(problem, ErrorOccurred) and variable in problem.message
+        assert "restart" in problem.message
+        assert core.settings.region == "AU", "the file's values are still shown"
+        offline = events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.last_error)
+        assert isinstance(offline, ConnectionChanged) and offline.mode == "offline"
+        with pytest.raises(SettingsError, match=variable):
+            core.apply_settings(saved)  # saving cannot fix the environment: say so
+        assert settings_path().read_bytes() == file_before
+        assert core.settings_problem is not None
+        assert [e.mode for e in events.of(ConnectionChanged) if e.mode != "offline"] == []
+    finally:
+        core.shutdown()
+
+
+# -- shutdown while start() is still connecting ---------------------------------------------
+
+
+@pytest.fixture
+def thread_errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Exceptions that escaped any thread during the test (none may)."""
+    caught: list[str] = []
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        thread = args.thread.name if args.thread is not None else "?"
+        caught.append(f"{thread}: {args.exc_type.__name__}: {args.exc_value}")
+
+    monkeypatch.setattr(threading, "excepthook", hook)
+    return caught
+
+
+def test_shutdown_while_the_local_server_starts_stops_it(
+    tmp_path: Path, thread_errors: list[str]
+) -> None:
+    """Quit while start() is starting the embedded server: the start stops, the server too.
+
+    (Before, shutdown closed the spool under the start thread: 'Cannot operate on a closed
+    database' escaped it, and the local server kept running.)
+    """
+    servers_before = len(_threads_named("local-server"))
+    events = Events()
+    core = AmbientCore(events, data_dir=tmp_path / "data", settings=Settings())
+    core.start()
+    # emitted just before the target is resolved (the embedded server starts after it)
+    events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.detail == "connecting…", 30)
+    core.shutdown()
+    assert _threads_named("core-start") == [], "shutdown waited for the start to notice"
+    assert len(_threads_named("local-server")) == servers_before, "the server it started stops"
+    assert _threads_named("upload-queue") == []
+    assert thread_errors == []
+    assert [e for e in events.of(ErrorOccurred) if "closed" in e.message] == []
+    assert [e.mode for e in events.of(ConnectionChanged) if e.mode != "offline"] == []
+
+
+class StallingKeyring(FileKeyring):
+    """A keyring that waits to be released, as an OS keyring does while it asks to unlock."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.asked = threading.Event()
+        self.release = threading.Event()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.asked.set()
+        self.release.wait(60)
+        return super().get_password(service, username)
+
+
+def test_shutdown_while_the_keyring_stalls_the_connect(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, thread_errors: list[str]
+) -> None:
+    """Quit while start() waits for the keyring (an unlock prompt): no closed-spool error.
+
+    The keyring answers only after shutdown() began; the start thread then goes on and must
+    stop instead of touching the spool or starting uploads.
+    """
+    monkeypatch.delenv("HEIDI_API_KEY", raising=False)
+    backend = StallingKeyring(tmp_path / "keyring.json")
+    backend.set_password("AmbientRecorder", "heidi-api-key", "sk-test-key-1234")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    with socket.socket() as closed:  # a loopback port nobody listens on: refused at once
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/api/v2/ml-scribe/open-api"
+    try:
+        events = Events()
+        settings = Settings(base_url=url, email="gp@practice.example", user_id="gp-1")
+        core = AmbientCore(events, data_dir=tmp_path / "data", settings=settings)
+        core.start()
+        assert backend.asked.wait(30), "the start thread asks the keyring for the key"
+        releaser = threading.Timer(0.5, backend.release.set)  # after shutdown() has begun
+        releaser.start()
+        core.shutdown()
+        releaser.join()
+    finally:
+        backend.release.set()
+        keyring.set_keyring(previous)
+    assert _threads_named("core-start") == []
+    assert _threads_named("upload-queue") == []
+    assert thread_errors == []
+    assert [e for e in events.of(ErrorOccurred) if "closed" in e.message] == []
+    assert [e.mode for e in events.of(ConnectionChanged) if e.mode != "offline"] == []
