@@ -26,6 +26,7 @@ from recorder.events import (
     ChunkStateChanged,
     ConnectionChanged,
     ElapsedChanged,
+    ErrorOccurred,
     SessionStateChanged,
 )
 from recorder.settings import Settings
@@ -68,6 +69,7 @@ class Controller(QObject):
         self.waiting_uploads = 0
         self.input_lost = False  # the microphone is lost and being reopened (still recording)
         self.connection: ConnectionChanged | None = None
+        self.settings_problem: str | None = None  # shown until usable settings are saved
         self.settings_flow = SettingsFlow(core, window, self._settings_applied, self._show_error)
         self.recovery_flow = RecoveryFlow(core, window, self._resuming, self._show_error)
         self._starting = False
@@ -95,6 +97,7 @@ class Controller(QObject):
         b.capture_problem.connect(w.status.show_problem)
         b.capture_problem.connect(self._on_capture_problem)
         b.error.connect(w.status.show_problem)
+        b.error.connect(self._on_error)
         b.connection.connect(self._on_connection)
         b.any_event.connect(self._on_any_event)
         w.controls.record_clicked.connect(self.record)
@@ -122,6 +125,12 @@ class Controller(QObject):
             self.window.transcript.refresh()
         if isinstance(event, ChunkRecorded | ChunkStateChanged):
             self._show_connection()
+
+    def _on_error(self, event: ErrorOccurred) -> None:
+        """Unusable settings: uploads wait, so open Settings at once for the user to fix them."""
+        if event.where == "settings":
+            self.settings_problem = event.message
+            self.settings_flow.open(problem=event.message)
 
     def _on_session(self, event: SessionStateChanged) -> None:
         w = self.window
@@ -292,7 +301,7 @@ class Controller(QObject):
     # --- settings and recovery ----------------------------------------------------------------
     def open_settings(self) -> None:
         """Open the settings dialog; Save applies them through the core, off the GUI thread."""
-        self.settings_flow.open()
+        self.settings_flow.open(problem=self.settings_problem)
 
     @property
     def settings_dialog(self) -> SettingsDialog | None:
@@ -308,6 +317,9 @@ class Controller(QObject):
         self._require_consent = settings.require_consent
         self.window.session.set_consent_required(settings.require_consent)
         self._update_can_start()
+        if self.settings_problem is not None:  # fixed: the queued chunks upload now
+            self.settings_problem = None
+            self.window.status.clear_error()
         self.window.status.showMessage("Settings saved.", 10_000)
 
     def _resuming(self, recording_ids: list[str]) -> None:

@@ -37,13 +37,20 @@ class SettingsFlow:
         self.on_error = on_error
         self.dialog: SettingsDialog | None = None
 
-    def open(self) -> None:
-        """Fetch the key hint and keyring state off the GUI thread, then show the dialog."""
-        run_in_background(lambda: (get_api_key(), keyring_problem()), self._show, self.on_error)
+    def open(self, problem: str | None = None) -> None:
+        """Fetch the key hint and keyring state off the GUI thread, then show the dialog.
 
-    def _show(self, found: object) -> None:
+        `problem`: why the current settings cannot be used, shown at the top of the dialog.
+        """
+        run_in_background(
+            lambda: (get_api_key(), keyring_problem()),
+            partial(self._show, problem=problem),
+            self.on_error,
+        )
+
+    def _show(self, found: object, problem: str | None = None) -> None:
         key, note = found if isinstance(found, tuple) else (None, None)
-        dialog = SettingsDialog(self.core.settings, key, note, self.parent)
+        dialog = SettingsDialog(self.core.settings, key, note, self.parent, problem=problem)
         self.dialog = dialog
         dialog.accepted.connect(lambda: self._apply(dialog))
         dialog.open()

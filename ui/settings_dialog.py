@@ -67,6 +67,7 @@ class SettingsDialog(QDialog):
         stored_key: str | None,
         keyring_note: str | None = None,
         parent: QWidget | None = None,
+        problem: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Ambient Recorder settings")
@@ -116,6 +117,12 @@ class SettingsDialog(QDialog):
         self.error.setAccessibleName("Settings error")
         self.error.setStyleSheet(f"color: {status_style.text_colour(Tone.BAD)};")
         self.error.hide()
+        # why the settings in use cannot be used (damaged file, bad HEIDI_* variable)
+        self.problem = QLabel(problem or "")
+        self.problem.setWordWrap(True)
+        self.problem.setAccessibleName("Settings problem")
+        self.problem.setStyleSheet(f"color: {status_style.text_colour(Tone.BAD)};")
+        self.problem.setVisible(bool(problem))
 
         account = QGroupBox("Heidi account")
         form = QFormLayout(account)
@@ -149,7 +156,7 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         layout = QVBoxLayout(self)
-        for widget in (account, network, recording, self.error, buttons):
+        for widget in (self.problem, account, network, recording, self.error, buttons):
             layout.addWidget(widget)
 
     def _browse_ca(self) -> None:

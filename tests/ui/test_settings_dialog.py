@@ -16,9 +16,12 @@ import keyring
 import pytest
 from pytestqt.qtbot import QtBot
 
+from recorder.audio import FileSpec
+from recorder.events import ConnectionChanged
 from recorder.settings import ENV_API_KEY, Settings, load_settings, settings_path
+from recorder.states import ChunkState, SessionState
 from tests.ui.file_keyring import FileKeyring
-from tests.ui.harness import heidi_settings, running_app
+from tests.ui.harness import consult_slice, heidi_settings, running_app
 from ui.settings_dialog import SettingsDialog, key_hint
 
 
@@ -127,3 +130,64 @@ def test_saved_through_the_core_key_in_keyring_then_connects(
         again = app.controller.settings_dialog
         assert again is not None and again.key_label.text() == f"•••• {local_server.api_key[-4:]}"
         again.reject()
+
+
+def test_bad_settings_file_opens_settings_and_uploads_wait_until_saved(
+    qtbot: QtBot, tmp_path: Path, local_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hand-edited settings.json with one bad value: the app says so and opens Settings
+    (the readable values filled in), records with the chunks kept queued, never uses the
+    local server, leaves the file alone; Save replaces the file and the chunks upload."""
+    monkeypatch.setenv(ENV_API_KEY, local_server.api_key)
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    practice = {
+        "base_url": local_server.base_url,
+        "region": "AU",
+        "email": "dr@practice.example",
+        "user_id": "dr-7",
+        "chunk_min_s": 10,  # out of range
+    }
+    path.write_text(json.dumps(practice))
+    source = FileSpec(consult_slice(tmp_path / "consult.wav", 50), speed=0)
+    # settings=None: the core reads settings.json, as the app does
+    with running_app(qtbot, tmp_path / "data", None, source) as app:  # type: ignore[arg-type]
+        w = app.window
+        app.wait(qtbot, lambda: app.controller.settings_dialog is not None, 20)
+        dialog = app.controller.settings_dialog
+        assert dialog is not None
+        app.wait(qtbot, dialog.isVisible, 5)
+        assert dialog.problem.isVisible()
+        assert "chunk_min_s" in dialog.problem.text() and str(path) in dialog.problem.text()
+        assert dialog.base_url.text() == local_server.base_url, "readable values kept"
+        assert (dialog.email.text(), dialog.user_id.text()) == ("dr@practice.example", "dr-7")
+        app.wait(qtbot, lambda: "settings need fixing" in w.status.connection.text(), 20)
+        assert "chunk_min_s" in w.status.last_error()
+        dialog.reject()  # the clinician records first and fixes the settings later
+
+        app.start_recording(qtbot)
+        app.wait(qtbot, lambda: app.controller.state is SessionState.DONE, 60)
+        rows = w.chunk_model.rows()
+        assert rows and all(row.local is ChunkState.QUEUED for row in rows), app.summary()
+        assert [
+            e for e in app.events if isinstance(e, ConnectionChanged) and e.mode != "offline"
+        ] == []
+        assert json.loads(path.read_text()) == practice, "not overwritten without a Save"
+
+        app.controller.open_settings()
+        app.wait(qtbot, lambda: app.controller.settings_dialog is not dialog, 10)
+        again = app.controller.settings_dialog
+        assert again is not None and "chunk_min_s" in again.problem.text()
+        again.save_button.click()
+        app.wait(qtbot, lambda: w.status.currentMessage() == "Settings saved.", 15)
+        saved = load_settings()
+        assert (saved.base_url, saved.user_id, saved.chunk_min_s) == (
+            local_server.base_url,
+            "dr-7",
+            45.0,
+        )
+        app.wait(qtbot, lambda: w.status.connection.text().startswith("Connected to Heidi AU"), 30)
+        app.wait(
+            qtbot, lambda: all(r.local is ChunkState.UPLOADED for r in w.chunk_model.rows()), 60
+        )
+        assert "chunk_min_s" not in w.status.last_error()
