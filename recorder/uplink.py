@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recorder import exit_codes
+from recorder.commands.gap_report import gap_line, transcript_text
 from recorder.events import ConnectionChanged, Event, EventSink, TranscriptUpdated
+from recorder.gaps import read_gaps
 from recorder.heidi.client import HeidiClient
 from recorder.heidi.errors import ConfigError
 from recorder.settings import Settings, get_api_key
-from recorder.spool import Spool
+from recorder.spool import ChunkRow, Spool
 from recorder.states import ChunkState
 from recorder.upload.service import UploadService
 
@@ -165,11 +167,8 @@ class Uplink:
                 break
             if self.service.is_blocked(recording_id):
                 break  # rejected chunks: reported below at once, not after the whole timeout
-        final = getattr(printer, "final", None)
-        if isinstance(final, TranscriptUpdated) and final.recording_id == recording_id:
-            print("\n--- transcript ---\n" + final.transcript.strip() + "\n---", flush=True)
-            print(f"session {final.session_id}", flush=True)
         chunks = self.spool.chunks(recording_id)
+        self._print_final(recording_id, getattr(printer, "final", None), chunks)
         rejected = [c for c in chunks if c.state == ChunkState.REJECTED]
         waiting = [c.index for c in chunks if c.state != ChunkState.UPLOADED]
         if rejected:
@@ -192,6 +191,21 @@ class Uplink:
             )
             return self.last_exit_code or exit_codes.SERVER_UNREACHABLE
         return exit_codes.OK
+
+    def _print_final(self, recording_id: str, final: object, chunks: list[ChunkRow]) -> None:
+        """The final transcript with each gap's marker where it fell; else the gaps on stderr.
+
+        A recording that lost its microphone must not print as if nothing were missing.
+        """
+        gaps = read_gaps(self.spool, recording_id)
+        if isinstance(final, TranscriptUpdated) and final.recording_id == recording_id:
+            local = [c.index for c in chunks]
+            text = transcript_text(final.transcript, final.chunks, gaps, local)
+            print("\n--- transcript ---\n" + text + "\n---", flush=True)
+            print(f"session {final.session_id}", flush=True)
+            return
+        for gap in gaps:  # no transcript yet (offline): still say what is missing
+            print(f"warning: recording {recording_id}: {gap_line(gap)}", file=sys.stderr)
 
 
 def open_uplink(

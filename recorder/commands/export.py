@@ -1,8 +1,14 @@
-"""`export`: decrypt one recording's chunks to plain OGG files (000.ogg, 001.ogg, ...)."""
+"""`export`: decrypt one recording's chunks to plain OGG files (000.ogg, 001.ogg, ...).
+
+Audio that was never recorded (the microphone was lost) must not vanish from the exported set:
+its gaps are written beside the files (gaps.txt to read, gaps.json for tools) and named on the
+terminal.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,7 +16,10 @@ from typing import Any
 from recorder import exit_codes
 from recorder.atomic_file import write_atomically
 from recorder.commands.common import add_data_dir, not_blank, open_spool
+from recorder.commands.gap_report import gap_detail, gap_dict, summary
 from recorder.errors import DecryptionError, RecorderError, SpoolError
+from recorder.events import AudioGap
+from recorder.gaps import read_gaps
 from recorder.spool import ChunkRow, NotFoundError, Spool
 
 
@@ -20,7 +29,10 @@ def add_parser(subparsers: Any) -> None:
         "export",
         help="decrypt a recording's chunks to plain .ogg files",
         description="Decrypt every chunk of a recording from the spool into OUT as "
-        "<index>.ogg files. The files are NOT encrypted: keep them somewhere safe.",
+        "<index>.ogg files. The files are NOT encrypted: keep them somewhere safe. If the "
+        "microphone was lost during the recording, the gaps are also written to OUT as "
+        "gaps.txt (one line per gap: how long, between which files) and gaps.json (the same "
+        "as data), and each is named in a warning; with no gaps neither file is written.",
     )
     parser.add_argument("recording_id", metavar="RECORDING_ID", help="see `spool` for the ids")
     parser.add_argument(
@@ -50,10 +62,13 @@ def run(args: argparse.Namespace) -> int:
                 "`ambient-recorder spool` lists the ids."
             ) from None
         audio, unreadable = _read_all(spool, args.recording_id, chunks)
+        gaps = read_gaps(spool, args.recording_id)
     finally:
         spool.close()
-    _refuse_overwrite(audio, out)
-    written = _write_all(audio, out)
+    indices = [c.index for c in chunks]
+    extra = _gap_files(gaps, args.recording_id, indices)
+    _refuse_overwrite(audio, extra, out)
+    written = _write_all(audio, extra, out)
     for path in written:
         print(path)
     skipped = [c.index for c in chunks if c.audio_deleted_at is not None]
@@ -63,7 +78,14 @@ def run(args: argparse.Namespace) -> int:
             f"({', '.join(f'{i:03d}' for i in skipped)}).",
             file=sys.stderr,
         )
-    print(f"{len(written)} chunk(s) written to {out} (not encrypted).", file=sys.stderr)
+    for gap in gaps:
+        print(f"warning: {_gap_between(gap, indices)}", file=sys.stderr)
+    print(f"{len(audio)} chunk(s) written to {out} (not encrypted).", file=sys.stderr)
+    if gaps:
+        print(
+            f"warning: the audio has {summary(gaps)}: see {out / GAPS_TEXT}.",
+            file=sys.stderr,
+        )
     if unreadable:
         others = [f"{i:03d}" for i, _ in unreadable[1:]]
         raise SpoolError(
@@ -103,14 +125,51 @@ def _read_all(
     return audio, unreadable
 
 
+GAPS_TEXT = "gaps.txt"
+GAPS_JSON = "gaps.json"
+
+
 def _target(out: Path, index: int) -> Path:
     return out / f"{index:03d}.ogg"
 
 
-def _refuse_overwrite(audio: dict[int, bytes], out: Path) -> None:
+def _gap_between(gap: AudioGap, indices: list[int]) -> str:
+    """A gap named by the exported files it falls between (`indices`: the recording's chunks)."""
+    before = [i for i in indices if i < gap.before_chunk]
+    after = [i for i in indices if i >= gap.before_chunk]
+    if before and after:
+        where = f"between {before[-1]:03d}.ogg and {after[0]:03d}.ogg"
+    elif after:
+        where = f"before {after[0]:03d}.ogg"
+    elif before:
+        where = f"after {before[-1]:03d}.ogg, where the recording ended without the microphone"
+    else:
+        where = "(no audio was recorded)"
+    return f"{gap.marker()} {where} ({gap_detail(gap)})"
+
+
+def _gap_files(gaps: list[AudioGap], recording_id: str, indices: list[int]) -> dict[str, bytes]:
+    """gaps.txt and gaps.json for the export folder; none when the recording has no gaps."""
+    if not gaps:
+        return {}
+    lines = [
+        f"Recording {recording_id}: {summary(gaps)}.",
+        "The exported .ogg files hold the audio on either side of each gap, not the gap.",
+        "",
+        *(_gap_between(gap, indices) for gap in gaps),
+    ]
+    data = {"recording_id": recording_id, "gaps": [gap_dict(g) for g in gaps]}
+    return {
+        GAPS_TEXT: ("\n".join(lines) + "\n").encode("utf-8"),
+        GAPS_JSON: (json.dumps(data, indent=2) + "\n").encode("utf-8"),
+    }
+
+
+def _refuse_overwrite(audio: dict[int, bytes], extra: dict[str, bytes], out: Path) -> None:
     """ExportError if a file the export would write already exists with other content."""
-    for index, data in audio.items():
-        target = _target(out, index)
+    planned = [(_target(out, i), data) for i, data in audio.items()]
+    planned += [(out / name, data) for name, data in extra.items()]
+    for target, data in planned:
         if target.exists() and (target.is_dir() or target.read_bytes() != data):
             raise ExportError(
                 f"{target} already exists and holds something else (another export?): "
@@ -118,21 +177,22 @@ def _refuse_overwrite(audio: dict[int, bytes], out: Path) -> None:
             )
 
 
-def _write_all(audio: dict[int, bytes], out: Path) -> list[Path]:
+def _write_all(audio: dict[int, bytes], extra: dict[str, bytes], out: Path) -> list[Path]:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ExportError(
             f"Cannot create the export folder {out} ({error.strerror}): choose another --out."
         ) from None
+    planned = [(_target(out, i), data) for i, data in sorted(audio.items())]
+    planned += [(out / name, data) for name, data in extra.items()]
     written: list[Path] = []
-    for index, data in sorted(audio.items()):
-        target = _target(out, index)
+    for target, data in planned:
         try:
             write_atomically(target, data)
         except OSError as error:
             raise SpoolError(
-                f"Cannot write {target} ({error.strerror}); {len(written)} chunk(s) were written "
+                f"Cannot write {target} ({error.strerror}); {len(written)} file(s) were written "
                 "before it. Free space or choose another --out."
             ) from None
         written.append(target)

@@ -9,6 +9,9 @@ from typing import Any
 
 from recorder import exit_codes
 from recorder.commands.common import add_data_dir, open_spool
+from recorder.commands.gap_report import gap_dict, summary, total_seconds
+from recorder.events import AudioGap
+from recorder.gaps import interleave, read_gaps
 from recorder.spool import ChunkRow, RecordingRow, Spool
 
 
@@ -18,7 +21,9 @@ def add_parser(subparsers: Any) -> None:
         "spool",
         help="list recordings and chunk states in the local spool",
         description="List every recording in the local spool with its state, length and the "
-        "upload state of each chunk.",
+        "upload state of each chunk, and any gaps in its audio (microphone lost): their number "
+        "and total length, and each one's marker before the chunk it precedes (--json: "
+        "'gaps' lists them, 'gaps_total_s' adds them up).",
     )
     add_data_dir(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -29,17 +34,19 @@ def run(args: argparse.Namespace) -> int:
     """Print the spool's recordings and chunks."""
     spool = open_spool(args)
     try:
-        listing = [_recording_dict(spool, rec) for rec in spool.recordings()]
+        recordings = spool.recordings()
+        gaps_of = {rec.recording_id: read_gaps(spool, rec.recording_id) for rec in recordings}
+        listing = [_recording_dict(spool, rec, gaps_of[rec.recording_id]) for rec in recordings]
     finally:
         spool.close()
     if args.json:
         print(json.dumps({"data_dir": str(spool.data_dir), "recordings": listing}, indent=2))
     else:
-        _print_table(str(spool.data_dir), listing)
+        _print_table(str(spool.data_dir), listing, gaps_of)
     return exit_codes.OK
 
 
-def _recording_dict(spool: Spool, rec: RecordingRow) -> dict[str, Any]:
+def _recording_dict(spool: Spool, rec: RecordingRow, gaps: list[AudioGap]) -> dict[str, Any]:
     chunks = spool.chunks(rec.recording_id)
     counts: dict[str, int] = {}
     for chunk in chunks:
@@ -55,6 +62,9 @@ def _recording_dict(spool: Spool, rec: RecordingRow) -> dict[str, Any]:
         "chunks_total": len(chunks),
         "chunk_counts": counts,
         "chunks": [_chunk_dict(c) for c in chunks],
+        "gaps": [gap_dict(g) for g in gaps],
+        "gaps_total_s": round(total_seconds(gaps), 3),
+        "gaps_summary": summary(gaps) if gaps else "",
     }
 
 
@@ -76,7 +86,9 @@ def _iso(timestamp: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(timestamp))
 
 
-def _print_table(data_dir: str, listing: list[dict[str, Any]]) -> None:
+def _print_table(
+    data_dir: str, listing: list[dict[str, Any]], gaps_of: dict[str, list[AudioGap]]
+) -> None:
     print(f"Spool: {data_dir}")
     if not listing:
         print("No recordings.")
@@ -87,8 +99,14 @@ def _print_table(data_dir: str, listing: list[dict[str, Any]]) -> None:
             f"\n{rec['recording_id']}  {rec['state']:<11}  {rec['created']}  "
             f"{rec['duration_s']:8.1f} s  {rec['chunks_total']} chunks"
             + (f" ({counts})" if counts else "")
+            + (f"; {rec['gaps_summary']}" if rec["gaps"] else "")
         )
-        for chunk in rec["chunks"]:
+        by_index = {chunk["index"]: chunk for chunk in rec["chunks"]}
+        for item in interleave(by_index, gaps_of[rec["recording_id"]]):
+            if isinstance(item, AudioGap):  # where the audio is missing, among the chunks
+                print(f"  {'':3}  {item.marker()}")
+                continue
+            chunk = by_index[item]
             extra = []
             if chunk["server_status"]:
                 extra.append(f"server {chunk['server_status']}")
