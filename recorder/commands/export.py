@@ -16,7 +16,7 @@ from typing import Any
 from recorder import exit_codes
 from recorder.atomic_file import write_atomically
 from recorder.commands.common import add_data_dir, not_blank, open_spool
-from recorder.commands.gap_report import gap_detail, gap_dict, summary
+from recorder.commands.gap_report import gap_detail, gap_dict, summary, within_chunk
 from recorder.errors import DecryptionError, RecorderError, SpoolError
 from recorder.events import AudioGap
 from recorder.gaps import read_gaps
@@ -137,7 +137,10 @@ def _gap_between(gap: AudioGap, indices: list[int]) -> str:
     """A gap named by the exported files it falls between (`indices`: the recording's chunks)."""
     before = [i for i in indices if i < gap.before_chunk]
     after = [i for i in indices if i >= gap.before_chunk]
-    if before and after:
+    inside = within_chunk(gap)
+    if inside is not None:  # audio dropped while capturing: missing from that file
+        where = f"inside {inside:03d}.ogg"
+    elif before and after:
         where = f"between {before[-1]:03d}.ogg and {after[0]:03d}.ogg"
     elif after:
         where = f"before {after[0]:03d}.ogg"
@@ -154,7 +157,7 @@ def _gap_files(gaps: list[AudioGap], recording_id: str, indices: list[int]) -> d
         return {}
     lines = [
         f"Recording {recording_id}: {summary(gaps)}.",
-        "The exported .ogg files hold the audio on either side of each gap, not the gap.",
+        "The exported .ogg files hold the audio around each gap, not the missing audio.",
         "",
         *(_gap_between(gap, indices) for gap in gaps),
     ]

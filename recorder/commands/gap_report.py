@@ -16,10 +16,22 @@ from recorder.gaps import interleave, text_with_gaps
 from recorder.states import ServerStatus
 
 
+def within_chunk(gap: AudioGap) -> int | None:
+    """The chunk a gap falls inside (audio dropped while capturing), None when between chunks.
+
+    Read with getattr: the field is newer than the lost-microphone gaps this module was
+    written for, and those never fall inside a chunk.
+    """
+    value = getattr(gap, "within_chunk", None)
+    return value if isinstance(value, int) else None
+
+
 def gap_dict(gap: AudioGap) -> dict[str, Any]:
     """A gap as JSON data: where it falls, when it started, how long, why, and its marker."""
     return {
         "before_chunk": gap.before_chunk,
+        "within_chunk": within_chunk(gap),
+        "cause": getattr(gap, "cause", "input_lost"),
         "at_s": round(gap.at_s, 3),
         "started_at": gap.started_at,
         "started": iso_time(gap.started_at),
@@ -41,7 +53,9 @@ def gap_detail(gap: AudioGap) -> str:
 
 def gap_line(gap: AudioGap) -> str:
     """One line naming a gap: its marker, where it falls and when it started."""
-    return f"{gap.marker()} before chunk {gap.before_chunk} ({gap_detail(gap)})"
+    inside = within_chunk(gap)
+    where = f"in chunk {inside}" if inside is not None else f"before chunk {gap.before_chunk}"
+    return f"{gap.marker()} {where} ({gap_detail(gap)})"
 
 
 def total_seconds(gaps: Sequence[AudioGap]) -> float:
