@@ -108,8 +108,10 @@ class UploadService:
             poller.stop(timeout=2.0)
         self._pollers.clear()
         if self._client is not None:
-            self._client.close()
+            self._client.close()  # also ends a request still hanging in the thread
             self._client = None
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(2.0)  # let it leave the spool before the caller closes it
 
     def wake(self) -> None:
         """A chunk was committed (or something changed): look at the spool now."""
@@ -184,6 +186,9 @@ class UploadService:
             try:
                 wait_until = self._work_once()
             except Exception as error:  # a spool or programming error: report, back off, go on
+                if self._stopping:  # stop() gave up waiting and closed the client/spool under us
+                    log.info("upload queue step ended by stop: %s", type(error).__name__)
+                    break
                 log.exception("upload queue step failed")
                 message = f"Upload queue problem: {error}"
                 if message != self._last_problem:

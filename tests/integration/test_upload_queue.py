@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -394,3 +395,34 @@ def test_finishing_without_a_rejected_chunk_is_the_users_explicit_choice(
     assert spool.read_chunk_audio(rid, 0)  # still kept after the recording is done
     count = len(spool.chunks(rid))
     assert [c.index for c in events.final(rid).chunks] == list(range(1, count))
+
+
+def test_stop_during_a_hanging_upload_leaves_quietly_and_keeps_the_chunk_queued(
+    tmp_path: Path,
+    local_server: LocalServerProcess,
+    fault_proxy: Callable[[str], FaultProxy],
+) -> None:
+    """Quitting while an upload hangs: the thread ends, no error, nothing marked uploaded."""
+    proxy = fault_proxy(local_server.base_url)
+    proxy.schedule(Fault("stall", seconds=8, match=":transcribe"))
+    data = tmp_path / "stall"
+    spool = Spool.open(data)
+    rid = record_consult(spool, 20, chunk_s=20)
+    events = Events()
+    svc = service(
+        spool,
+        proxy.url,
+        local_server.api_key,
+        events,
+        client_kw={"timeouts": Timeouts(connect=2, read=60, write=60, pool=2, slow_read=120)},
+    )
+    svc.start()
+    assert wait_for(lambda: spool.chunks(rid)[0].state is ChunkState.UPLOADING, 60)
+    time.sleep(0.5)  # the request is now hanging in the proxy
+    svc.stop(timeout=0.2)  # shorter than the hang: stop gives up waiting, as at app exit
+    spool.close()
+    assert wait_for(lambda: not any(t.name == "upload-queue" for t in threading.enumerate()), 10)
+    problems = [e.message for e in events.of(ErrorOccurred) if "queue problem" in e.message]
+    assert problems == []
+    with Spool.open(data) as reopened:
+        assert reopened.chunks(rid)[0].state is not ChunkState.UPLOADED  # sent again next time
