@@ -20,6 +20,9 @@ class CoreApi(Protocol):
     def settings(self) -> Settings: ...
 
     @property
+    def settings_problem(self) -> str | None: ...
+
+    @property
     def state(self) -> SessionState: ...
 
     @property
