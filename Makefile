@@ -24,4 +24,4 @@ screenshot:
 
 lint:
 	.venv/bin/ruff check recorder server ui tests scripts
-	.venv/bin/mypy --strict recorder server
+	.venv/bin/mypy --strict recorder server ui

@@ -9,7 +9,7 @@ bash scripts/vmic.sh start
 export QT_QPA_PLATFORM=offscreen
 echo "==> ruff"
 .venv/bin/ruff check recorder server ui tests scripts
-echo "==> mypy --strict recorder server"
-.venv/bin/mypy --strict recorder server
+echo "==> mypy --strict recorder server ui"
+.venv/bin/mypy --strict recorder server ui
 echo "==> pytest"
 .venv/bin/pytest -m "not bench" "$@"
