@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recorder import exit_codes
-from recorder.commands.gap_report import gap_line, transcript_text
+from recorder.commands.gap_report import transcript_text, warn_gaps
 from recorder.events import ConnectionChanged, Event, EventSink, TranscriptUpdated
 from recorder.gaps import read_gaps
 from recorder.heidi.client import HeidiClient
@@ -204,8 +204,7 @@ class Uplink:
             print("\n--- transcript ---\n" + text + "\n---", flush=True)
             print(f"session {final.session_id}", flush=True)
             return
-        for gap in gaps:  # no transcript yet (offline): still say what is missing
-            print(f"warning: recording {recording_id}: {gap_line(gap)}", file=sys.stderr)
+        warn_gaps(recording_id, gaps)  # no transcript yet (offline): still say what is missing
 
 
 def open_uplink(

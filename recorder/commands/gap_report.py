@@ -7,6 +7,7 @@ fell, placed by `recorder.gaps.interleave` (the same order and paragraphs as the
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -56,6 +57,12 @@ def gap_line(gap: AudioGap) -> str:
     inside = within_chunk(gap)
     where = f"in chunk {inside}" if inside is not None else f"before chunk {gap.before_chunk}"
     return f"{gap.marker()} {where} ({gap_detail(gap)})"
+
+
+def warn_gaps(recording_id: str, gaps: Sequence[AudioGap]) -> None:
+    """One warning line per gap on stderr, for when no transcript shows them."""
+    for gap in gaps:
+        print(f"warning: recording {recording_id}: {gap_line(gap)}", file=sys.stderr, flush=True)
 
 
 def total_seconds(gaps: Sequence[AudioGap]) -> float:

@@ -21,8 +21,10 @@ from recorder.commands.common import (
     open_spool,
     seconds,
 )
+from recorder.commands.gap_report import warn_gaps
 from recorder.commands.printer import EventPrinter
 from recorder.errors import AudioInputError, BadAudioFileError, NoInputDeviceError, SpoolError
+from recorder.gaps import read_gaps
 from recorder.heidi.errors import ConfigError
 from recorder.session import ConsultMeta, RecordingSession, SessionOptions
 from recorder.settings import Settings
@@ -171,6 +173,8 @@ def _record(
     if uplink is not None:
         uplink_code = uplink.finish(rid, printer)
         code = code or uplink_code
+    if uplink is None:  # no transcript will mark the gaps: name them (uploads do, see finish)
+        warn_gaps(rid, read_gaps(spool, rid))
     chunks = len(session.chunks)
     print(f"{chunks} chunks, {session.elapsed_s:.1f} s recorded: recording {rid}", flush=True)
     return code
