@@ -79,7 +79,7 @@ def as_json(update: TranscriptUpdated, gaps: list[AudioGap] | None = None) -> di
 
 
 def _print(update: TranscriptUpdated, as_json_lines: bool, gaps: list[AudioGap] | None) -> None:
-    if not update.final:  # live: the whole text too carries the markers (_final's does)
+    if gaps and not update.final:  # live: the whole text too carries the markers (_final's does)
         text = transcript_text(update.transcript, update.chunks, gaps or [])
         update = TranscriptUpdated(
             update.recording_id, update.session_id, update.chunks, text, update.final
@@ -98,7 +98,7 @@ class SessionGaps:
     """The gaps of the spool's recording that a session belongs to (re-read on each call).
 
     A session we did not record (another machine, `upload FILE`) is not in the spool: then
-    `known` is False and there is nothing to show. The spool is only read, never created.
+    there is nothing to show (gaps() is None). A spool is never created just to look.
     """
 
     def __init__(self, spool: Spool | None = None, recording_id: str = "") -> None:
@@ -132,10 +132,6 @@ class SessionGaps:
             )
         spool.close()
         return cls()
-
-    @property
-    def known(self) -> bool:
-        return self._spool is not None
 
     def gaps(self) -> list[AudioGap] | None:
         """The recording's gaps, or None when the session is not one of our recordings."""
