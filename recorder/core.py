@@ -358,7 +358,9 @@ class AmbientCore:
             if self._session is not None and self._session.state not in FINISHED_SESSION:
                 raise RecorderError("A recording is already in progress.")
             options = SessionOptions(
-                chunk_min_s=self.settings.chunk_min_s, chunk_max_s=self.settings.chunk_max_s
+                chunk_min_s=self.settings.chunk_min_s,
+                chunk_max_s=self.settings.chunk_max_s,
+                reconnect_limit_s=self.settings.reconnect_minutes * 60.0,
             )
             session = RecordingSession(
                 self._spool, source, meta, self._emit, options=options, on_chunk=self._chunk_ready

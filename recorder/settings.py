@@ -39,6 +39,9 @@ MAX_SETTINGS_BYTES = 1_000_000
 LANGUAGE_CODE_RE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}", re.ASCII)
 
 
+MAX_RECONNECT_MINUTES = 24 * 60.0  # a whole day; longer is a recording nobody is attending
+
+
 class SettingsError(ConfigError):
     """settings.json or a value in it is unusable; the message names the field."""
 
@@ -61,6 +64,8 @@ class Settings:
     chunk_max_s: float = 60.0
     retention_hours: float = 24.0
     require_consent: bool = True
+    # how long a lost microphone is waited for before the recording ends (chunks kept); 0: at once
+    reconnect_minutes: float = 10.0
     input_device: str | None = None
     language_code: str = "en"
 
@@ -79,6 +84,10 @@ class Settings:
             raise SettingsError("chunk_min_s must not be larger than chunk_max_s.")
         if not math.isfinite(self.retention_hours) or self.retention_hours < 0:
             raise SettingsError("retention_hours must be 0 or more.")
+        if not 0 <= self.reconnect_minutes <= MAX_RECONNECT_MINUTES:  # nan fails too
+            raise SettingsError(
+                f"reconnect_minutes must be between 0 and {MAX_RECONNECT_MINUTES:g} minutes."
+            )
         if self.base_url.strip():
             try:
                 self.base_url = validate_base_url(self.base_url)

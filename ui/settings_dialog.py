@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from recorder.settings import CHUNK_LIMITS_S, Settings, SettingsError
+from recorder.settings import CHUNK_LIMITS_S, MAX_RECONNECT_MINUTES, Settings, SettingsError
 from ui import status_style
 from ui.status_style import Tone
 
@@ -109,6 +109,16 @@ class SettingsDialog(QDialog):
         self.retention.setSuffix(" h")
         self.retention.setValue(settings.retention_hours)
         self.retention.setAccessibleName("Keep uploaded audio for hours")
+        self.reconnect = QDoubleSpinBox()
+        self.reconnect.setRange(0, MAX_RECONNECT_MINUTES)
+        self.reconnect.setDecimals(0)
+        self.reconnect.setSuffix(" min")
+        self.reconnect.setValue(settings.reconnect_minutes)
+        self.reconnect.setAccessibleName("Wait for a lost microphone, minutes")
+        self.reconnect.setToolTip(
+            "If the microphone is unplugged or stops, keep the recording open this long "
+            "for it to come back (0: end the recording at once; the audio so far is kept)."
+        )
         self.require_consent = QCheckBox("Require the consent box to be ticked before recording")
         self.require_consent.setChecked(settings.require_consent)
         self.require_consent.setAccessibleName("Require patient consent")
@@ -148,6 +158,7 @@ class SettingsDialog(QDialog):
         rec_form.addRow("Chunks at least:", self.chunk_min)
         rec_form.addRow("Chunks at most:", self.chunk_max)
         rec_form.addRow("Keep uploaded audio:", self.retention)
+        rec_form.addRow("Wait for a lost microphone:", self.reconnect)
         rec_form.addRow("", self.require_consent)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -179,6 +190,7 @@ class SettingsDialog(QDialog):
             chunk_min_s=self.chunk_min.value(),
             chunk_max_s=self.chunk_max.value(),
             retention_hours=self.retention.value(),
+            reconnect_minutes=self.reconnect.value(),
             require_consent=self.require_consent.isChecked(),
         )
         settings.validate()

@@ -144,7 +144,10 @@ def _record(
         language_code=args.language or settings.language_code,
     )
     options = SessionOptions(
-        chunk_min_s=settings.chunk_min_s, chunk_max_s=settings.chunk_max_s, duration_s=args.duration
+        chunk_min_s=settings.chunk_min_s,
+        chunk_max_s=settings.chunk_max_s,
+        duration_s=args.duration,
+        reconnect_limit_s=settings.reconnect_minutes * 60.0,
     )
     session = RecordingSession(
         spool,

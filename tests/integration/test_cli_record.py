@@ -14,11 +14,13 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from recorder import exit_codes
 from tests.cli_helpers import SAMPLE, run_cli, start_record
 
 CHUNK_LINE = re.compile(r"^chunk (\d+): ([\d.]+) s, (\d+) bytes$", re.M)
@@ -201,3 +203,21 @@ def test_disk_full_mid_recording_exits_7_with_a_clear_message(tmp_path: Path) ->
             assert sf.info(str(chunk_file)).frames > 0
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.vmic
+def test_the_lost_microphone_wait_comes_from_the_settings(
+    tmp_path: Path, private_pulse: Any
+) -> None:
+    """reconnect_minutes (Settings) bounds the wait for a lost microphone; the audio is kept."""
+    data = tmp_path / "data"
+    config = data.parent / (data.name + "-config")  # where cli_env points the settings
+    config.mkdir(parents=True)
+    (config / "settings.json").write_text(json.dumps({"reconnect_minutes": 0.05}))
+    proc = start_record(data, "--device", "pulse", "--no-upload")
+    time.sleep(2.0)
+    private_pulse.kill()  # the headset is unplugged for good
+    out, err = proc.communicate(timeout=90)  # the default (10 min) would time out here
+    assert proc.returncode == exit_codes.AUDIO_INPUT, out + err
+    assert "reconnecting" in err.lower() or "lost" in err.lower(), err
+    assert re.search(r"^\d+ chunks, [\d.]+ s recorded: recording \S+$", out, re.M), out

@@ -114,12 +114,14 @@ def test_saved_through_the_core_key_in_keyring_then_connects(
         assert dialog is not None and dialog.key_label.text() == "No API key stored"
         dialog.new_key.setText(local_server.api_key)
         dialog.retention.setValue(48)
+        dialog.reconnect.setValue(3)
         dialog.require_consent.setChecked(False)
         dialog.region.setCurrentText("AU")
         dialog.save_button.click()
         app.wait(qtbot, lambda: w.status.currentMessage() == "Settings saved.", 15)
         saved = json.loads(settings_path().read_text())
         assert saved["retention_hours"] == 48 and saved["require_consent"] is False
+        assert saved["reconnect_minutes"] == 3
         assert local_server.api_key not in json.dumps(saved), "the key never goes to the file"
         assert file_keyring.get_password("AmbientRecorder", "heidi-api-key") == local_server.api_key
         assert load_settings().region == "AU"
