@@ -56,13 +56,20 @@ class CaptureProblem:
     count: int = 0
 
 
+INPUT_LOST = "input_lost"  # AudioGap.cause of a lost microphone (the others: AudioLoss.cause)
+
+
 @dataclass(frozen=True)
 class AudioGap:
-    """Audio missing from a recording because the input was lost: shown, never silent.
+    """Audio missing from a recording: the input was lost, or audio was dropped on the way in.
 
-    Chunks are cut at a gap, so it falls just before chunk `before_chunk`; `at_s` is how much
-    audio the recording holds before it. `started_at` is the unix time the input stopped
-    delivering. Persisted beside the recording (recorder.gaps) for the transcript and export.
+    A lost input cuts the chunk, so its gap falls just before chunk `before_chunk`. Audio
+    dropped while capturing (cause ring_full / input_overflow / input_timing, see
+    recorder.audio.losses) usually falls inside a chunk: `within_chunk` is that chunk and
+    `before_chunk` the one after it, so the marker follows the passage it is missing from
+    (None: it fell at a cut, between two chunks). `at_s` is how much audio the recording holds
+    before it (exact place), `started_at` the unix time it began. Persisted beside the
+    recording (recorder.gaps) for the transcript and export.
     """
 
     recording_id: str
@@ -71,10 +78,32 @@ class AudioGap:
     started_at: float
     duration_s: float
     reason: str
+    within_chunk: int | None = None
+    cause: str = INPUT_LOST
 
     def marker(self) -> str:
         """The line a transcript shows in place of the missing audio."""
-        return f"[no audio for {describe_seconds(self.duration_s)}: {self.reason}]"
+        if self.cause == INPUT_LOST:
+            return f"[no audio for {describe_seconds(self.duration_s)}: {self.reason}]"
+        where = " in the passage above," if self.within_chunk is not None else ""
+        return (
+            f"[{_about_seconds(self.duration_s)} of audio missing{where} at "
+            f"{describe_clock(self.at_s)} into the recording: {self.reason}]"
+        )
+
+
+def describe_clock(seconds: float) -> str:
+    """A place in a recording as a clock: `4:07`, `1:02:03`."""
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _about_seconds(seconds: float) -> str:
+    """An estimated stretch of audio: `about 1.7 s`, `under 0.1 s`, `about 12 s`."""
+    if seconds < 0.05:
+        return "under 0.1 s"
+    return f"about {seconds:.1f} s" if seconds < 10 else f"about {describe_seconds(seconds)}"
 
 
 def describe_seconds(seconds: float) -> str:

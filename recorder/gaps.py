@@ -1,7 +1,8 @@
-"""The gaps of a recording (input lost, no audio), kept beside its chunks in the spool.
+"""The gaps of a recording (input lost, audio dropped), kept beside its chunks in the spool.
 
 A gap must stay visible after the session ends: the transcript and export show
-"[no audio for N s: microphone lost]" where it fell. Gaps are few, small and hold no patient
+"[no audio for N s: microphone lost]" or "[about 1.7 s of audio missing in the passage
+above, …]" where it fell. Gaps are few, small and hold no patient
 data (times and a reason), so they live in `gaps.json` in the recording's folder, replaced
 atomically on each change; a missing or unreadable file reads as "no gaps recorded".
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recorder.atomic_file import write_atomically
-from recorder.events import AudioGap
+from recorder.events import INPUT_LOST, AudioGap
 
 if TYPE_CHECKING:
     from recorder.spool import Spool
@@ -105,4 +106,6 @@ def _gap(item: dict[str, Any]) -> AudioGap:
         started_at=float(item["started_at"]),
         duration_s=float(item["duration_s"]),
         reason=str(item["reason"]),
+        within_chunk=None if item.get("within_chunk") is None else int(item["within_chunk"]),
+        cause=str(item.get("cause", INPUT_LOST)),  # files written before losses were kept
     )

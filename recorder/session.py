@@ -16,6 +16,11 @@ AudioGap event and kept in the spool (recorder.gaps); its duration is the audio 
 time spent paused meanwhile is left out. Only when the input stays away longer
 than `reconnect_limit_s` does the session end, FAILED with the reason; Stop, Pause and Resume
 work throughout.
+
+Audio the capture drops while recording (the computer too busy: recorder.audio.losses) is a
+gap too, reported up to ~2 s late: it is placed in the recording where it happened
+(recorder.dropped_audio), usually inside a chunk, whose marker it then follows. One that fell
+inside a pause is only logged: nothing the recording would have kept is missing.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ import numpy as np
 import numpy.typing as npt
 
 from recorder.audio import SILENCE_DBFS, Capture, MicrophoneSpec, Reopener, SourceSpec
+from recorder.audio.losses import AudioLoss
+from recorder.dropped_audio import PAUSE_MARGIN_S, DeliveryMap, loss_reason, place_in_chunks
 from recorder.errors import AudioInputError, RecorderError, SpoolError
 from recorder.events import (
     AudioGap,
@@ -58,6 +65,8 @@ LOSS_KINDS = frozenset({"device_lost", "stalled"})  # a microphone is gone: reop
 DEFAULT_RECONNECT_LIMIT_S = 600.0  # how long a lost microphone is waited for before giving up
 GAP_REASON = "microphone lost"
 GAP_SAVE_EVERY_S = 5.0  # while the input is away, the open gap is re-saved this often
+LATE_TURN_S = 1.0  # the writer loop turns every ~0.1 s; this late, the process was not running
+STALL_RECHECK_S = 1.0  # after such a pause, a "stalled" input gets this long to deliver again
 
 
 @dataclass(frozen=True)
@@ -262,18 +271,42 @@ class RecordingSession:
         stopping = False
         lost: str | None = None
         reopenable = isinstance(capture.spec, MicrophoneSpec)
+        delivery = DeliveryMap()  # where this capture's audio went in the recording
+        waiting: list[AudioLoss] = []  # losses whose audio around them is not read yet
+        doubted: tuple[CaptureProblem, float] | None = None  # a stall to check again, when
+        turned = time.monotonic()
         while True:
             pcm = capture.read(READ_TIMEOUT_S)
             if pcm.size:
                 self._close_gap(time.monotonic() - pcm.shape[0] / self._options.sample_rate)
+                recorded_from, written = self.frames_recorded, 0
                 if not self._paused.is_set():
-                    self._write(writer, self._within_duration(pcm))
-            for problem in capture.problems():
+                    part = self._within_duration(pcm)
+                    self._write(writer, part)
+                    written = int(part.shape[0])
+                delivery.add(int(pcm.shape[0]), recorded_from, written)
+            problems = capture.problems()
+            now = time.monotonic()
+            late, turned = now - turned > LATE_TURN_S, now
+            if doubted is not None and now >= doubted[1]:
+                if capture.stalled:
+                    problems.append(doubted[0])
+                else:
+                    log.info("the recorder was not running for a while; the input is fine")
+                doubted = None
+            for problem in problems:
+                if problem.kind == "stalled" and late and doubted is None:
+                    # This process itself was frozen (suspended, starved): the input could not
+                    # deliver to it. Stopping it now would throw away what the sound server
+                    # still holds; the capture measures what it dropped (a loss, below).
+                    doubted = (problem, now + STALL_RECHECK_S)
+                    continue
                 self._emit(problem)
                 kinds = LOSS_KINDS if reopenable else STOPPING_KINDS
                 if problem.kind in kinds and lost is None and not stopping:
                     lost = problem.message
                     capture.stop()  # bounded wait; what it captured stays readable
+            waiting = self._mark_losses(capture, delivery, waiting + capture.losses())
             now = time.monotonic()
             if now >= next_level:
                 next_level = now + LEVEL_INTERVAL_S
@@ -284,10 +317,66 @@ class RecordingSession:
                 stopping = True
                 self._set_state(SessionState.FINISHING)
                 capture.stop()
-            if capture.finished:
+            if capture.finished:  # every frame read: the last losses are placed, whatever
+                self._mark_losses(capture, delivery, waiting + capture.losses(), final=True)
                 if lost is None and not stopping:  # a file source ended by itself
                     self._set_state(SessionState.FINISHING)
                 return lost
+
+    def _mark_losses(
+        self,
+        capture: Capture,
+        delivery: DeliveryMap,
+        losses: list[AudioLoss],
+        final: bool = False,
+    ) -> list[AudioLoss]:
+        """Keep and report a gap for each loss whose surroundings were read; the rest wait.
+
+        `final`: the capture is drained, so nothing more will be read and every loss is placed.
+        """
+        rate = self._options.sample_rate
+        margin = round(PAUSE_MARGIN_S * rate)
+        waiting: list[AudioLoss] = []
+        for loss in losses:
+            frame = round(loss.at_s * rate)
+            if frame + margin > delivery.delivered and not final:
+                waiting.append(loss)
+            elif not delivery.recorded_near(frame, margin):
+                log.info("%.2f s of audio dropped while paused: none was to be kept", loss.lost_s)
+            else:
+                self._loss_gap(capture, loss, delivery.place(frame))
+        return waiting
+
+    def _loss_gap(self, capture: Capture, loss: AudioLoss, position: int) -> None:
+        """Audio dropped at recording frame `position`: keep and report it as a gap."""
+        assert self.recording_id is not None
+        rate = self._options.sample_rate
+        stats = capture.stats
+        behind_s = stats.frames_captured / stats.device_rate - loss.at_s
+        committed = self.chunks[-1].start_frame + self.chunks[-1].frames if self.chunks else 0
+        starts = [row.start_frame for row in self.chunks] + [committed]
+        before, within = place_in_chunks(position, starts, rate)
+        gap = AudioGap(
+            recording_id=self.recording_id,
+            before_chunk=before,
+            at_s=position / rate,
+            started_at=time.time() - max(behind_s, 0.0),
+            duration_s=loss.lost_s,
+            reason=loss_reason(loss.cause),
+            within_chunk=within,
+            cause=loss.cause,
+        )
+        self._keep_gap(gap)
+        self.gaps.append(gap)
+        log.info(
+            "recording %s: %.2f s of audio dropped (%s) at %.2f s, before chunk %d",
+            gap.recording_id,
+            gap.duration_s,
+            gap.cause,
+            gap.at_s,
+            gap.before_chunk,
+        )
+        self._emit(gap)
 
     def _may_reopen(self) -> bool:
         capture = self._capture
@@ -395,13 +484,16 @@ class RecordingSession:
             duration_s=max(0.0, lost_s),
             reason=GAP_REASON,
         )
+        self._keep_gap(gap)
+        return gap
+
+    def _keep_gap(self, gap: AudioGap) -> None:
         try:
             save_gap(self._spool, gap)
         except OSError as error:  # the audio is unaffected; say the mark could not be kept
             self._emit(
                 ErrorOccurred(f"The gap in the recording could not be saved ({error.strerror}).")
             )
-        return gap
 
     def _paused_between(self, start: float, end: float) -> float:
         """Seconds of [start, end] (monotonic) the session spent paused."""

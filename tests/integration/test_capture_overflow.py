@@ -96,9 +96,13 @@ def _cuts(shifts: list[tuple[int, int]], slack: int = 0) -> list[tuple[int, int,
 
 
 def _exact_cut(reference: Pcm, captured: Pcm, before: int, jump: int, cut_at: int) -> int:
-    """The captured index of the cut, to 10 ms: where the noise stops matching the old shift."""
+    """The captured index of the cut, to 10 ms: where the noise stops matching the old shift.
+
+    Searched up to a window past `cut_at`: matched loosely (lossy audio), a window holding the
+    cut can already match the new shift.
+    """
     step = RATE // 100
-    for start in range(max(cut_at - 2 * WINDOW, 0), cut_at, step):
+    for start in range(max(cut_at - 2 * WINDOW, 0), cut_at + WINDOW, step):
         piece = captured[start : start + step].astype(np.float64)
         old = reference[start + before : start + before + step].astype(np.float64)
         new = reference[start + before + jump : start + before + jump + step]
