@@ -18,9 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import keyring
-import keyring.errors
-
 from recorder.atomic_file import write_atomically
 from recorder.heidi.errors import ConfigError
 from recorder.heidi.urls import validate_base_url
@@ -227,6 +224,8 @@ def get_api_key() -> str | None:
     from_env = os.environ.get(ENV_API_KEY)
     if from_env:
         return from_env
+    import keyring.errors  # on first use: keyring loads its backends (~40 ms)
+
     try:
         return keyring.get_password(KEYRING_SERVICE, KEYRING_USERNAME) or None
     except keyring.errors.KeyringError:
@@ -235,6 +234,8 @@ def get_api_key() -> str | None:
 
 def set_api_key(key: str | None) -> None:
     """Store (or, with None/empty, delete) the API key in the OS keyring."""
+    import keyring.errors
+
     try:
         if key:
             keyring.set_password(KEYRING_SERVICE, KEYRING_USERNAME, key)
@@ -252,6 +253,8 @@ def set_api_key(key: str | None) -> None:
 
 def keyring_problem() -> str | None:
     """A sentence for the UI when no usable keyring backend exists; None when one does."""
+    import keyring.errors
+
     try:
         keyring.get_password(KEYRING_SERVICE, KEYRING_USERNAME)
     except keyring.errors.NoKeyringError:

@@ -15,17 +15,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recorder import exit_codes
 from recorder.commands.gap_report import transcript_text, warn_gaps
 from recorder.events import ConnectionChanged, Event, EventSink, TranscriptUpdated
 from recorder.gaps import read_gaps
-from recorder.heidi.client import HeidiClient
 from recorder.heidi.errors import ConfigError
 from recorder.settings import Settings, get_api_key
 from recorder.spool import ChunkRow, Spool
 from recorder.states import ChunkState
-from recorder.upload.service import UploadService
+
+if TYPE_CHECKING:  # loaded when the uplink starts: httpx and tenacity are not needed before
+    from recorder.heidi.client import HeidiClient
+    from recorder.upload.service import UploadService
 
 LOCAL_EMAIL = "clinician@localhost"
 LOCAL_USER_ID = "local-clinician"
@@ -47,6 +50,8 @@ class Target:
     stop_server: Callable[[], None] | None = field(default=None, repr=False)
 
     def client(self) -> HeidiClient:
+        from recorder.heidi.client import HeidiClient
+
         return HeidiClient(
             self.base_url,
             self.api_key,
@@ -216,6 +221,8 @@ def open_uplink(
     local: bool = False,
 ) -> Uplink:
     """Resolve the target and start the upload service draining `spool` to it."""
+    from recorder.upload.service import UploadService
+
     target = resolve_target(settings, spool.data_dir, server_url=server_url, local=local)
     holder: list[Uplink] = []
 
