@@ -28,6 +28,7 @@ from recorder.events import (
     ElapsedChanged,
     ErrorOccurred,
     SessionStateChanged,
+    TranscriptUpdated,
 )
 from recorder.settings import Settings
 from recorder.states import ChunkState, SessionState
@@ -70,6 +71,9 @@ class Controller(QObject):
         self.input_lost = False  # the microphone is lost and being reopened (still recording)
         self.connection: ConnectionChanged | None = None
         self.settings_problem: str | None = None  # shown until usable settings are saved
+        # the last transcript of each recording, also of those not on screen: a recording
+        # offered at start may be finished by the uploads before the user answers the offer
+        self._transcripts: dict[str, TranscriptUpdated] = {}
         self.settings_flow = SettingsFlow(core, window, self._settings_applied, self._show_error)
         self.recovery_flow = RecoveryFlow(core, window, self._resuming, self._show_error)
         self._starting = False
@@ -120,6 +124,8 @@ class Controller(QObject):
 
     # --- events -----------------------------------------------------------------------------
     def _on_any_event(self, event: object) -> None:
+        if isinstance(event, TranscriptUpdated):
+            self._transcripts[event.recording_id] = event
         self.window.chunk_model.apply(event)
         if self.window.transcript_model.apply(event):
             self.window.transcript.refresh()
@@ -327,6 +333,9 @@ class Controller(QObject):
             self.recording_id = recording_ids[0]
             self.window.chunk_model.show_recording(recording_ids[0])
             self.window.transcript_model.show_recording(recording_ids[0])
+            known = self._transcripts.get(recording_ids[0])
+            if known is not None:  # already transcribed while the offer was on screen
+                self._on_any_event(known)
             self.window.transcript.refresh()
 
     # --- closing ------------------------------------------------------------------------------
