@@ -60,6 +60,11 @@ class RecordControls(QWidget):
         self.hint_label = QLabel()
         self.hint_label.setWordWrap(True)
         self.hint_label.setAccessibleName("Why recording cannot start")
+        # its line stays reserved when hidden: ticking consent must not move the consent box
+        # (and everything below it) from under the clinician's pointer
+        policy = self.hint_label.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.hint_label.setSizePolicy(policy)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.main_button, 3)

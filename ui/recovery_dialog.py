@@ -63,10 +63,18 @@ class RecoveryDialog(QDialog):
         self.later_button.setAccessibleName("Keep them for later")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self._fit_width()
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.list)
         layout.addWidget(buttons)
+
+    def _fit_width(self) -> None:
+        """Wide enough for each line whole (up to most of the screen): what is left to upload
+        and why is the end of the line, the part a clipped list hid."""
+        needed = self.list.sizeHintForColumn(0) + 2 * self.list.frameWidth() + 24
+        screen = self.screen().availableGeometry().width() if self.screen() else 1280
+        self.list.setMinimumWidth(min(needed, int(screen * 0.8)))
 
     def chosen_ids(self) -> list[str]:
         """The recording ids ticked for upload."""

@@ -37,6 +37,9 @@ class TranscriptView(QWidget):
         self.text.setPlaceholderText("The transcript appears here as the consult is recorded.")
         self.status = QLabel()
         self.status.setAccessibleName("Transcript status")
+        # on its own wrapping line: a long status must not widen the view and squeeze the
+        # consult panel (it cut the consent box's words off)
+        self.status.setWordWrap(True)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setIcon(
             self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton)
@@ -51,13 +54,13 @@ class TranscriptView(QWidget):
         self.copy_button.clicked.connect(self.copy_to_clipboard)
         self.export_button.clicked.connect(self._ask_export_path)
         top = QHBoxLayout()
-        top.addWidget(QLabel("<b>Transcript</b>"))
-        top.addWidget(self.status, 1)
+        top.addWidget(QLabel("<b>Transcript</b>"), 1)
         top.addWidget(self.copy_button)
         top.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.status)
         layout.addWidget(self.text)
         self.refresh()
 

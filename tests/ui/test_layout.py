@@ -1,0 +1,83 @@
+"""Layout checks from exploratory QA: nothing the clinician reads is cut off or moves away."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from recorder.events import AudioGap, ChunkRecorded, SessionStateChanged
+from recorder.states import SessionState
+from ui.main_window import MainWindow
+from ui.recovery_dialog import RecoveryDialog
+from ui.transcript_model import TranscriptModel
+from ui.transcript_view import TranscriptView
+
+RID = "rec-layout"
+
+
+def _window(qtbot: QtBot) -> MainWindow:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1100, 680)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_a_long_transcript_status_does_not_squeeze_the_consent_box(qtbot: QtBot) -> None:
+    window = _window(qtbot)
+    consent = window.session.consent
+    model = window.transcript_model
+    model.show_recording(RID)
+    model.apply(SessionStateChanged(SessionState.RECORDING, RID))
+    for index in range(3):
+        model.apply(ChunkRecorded(RID, index, 50.0, 1000))
+    model.apply(
+        AudioGap(RID, 1, at_s=95.0, started_at=1.0, duration_s=16.0, reason="microphone lost")
+    )
+    window.transcript.refresh()
+    qtbot.wait(50)
+    status = window.transcript.status.text()
+    assert "still without text" in status and "gap(s)" in status
+    assert window.transcript.status.visibleRegion().boundingRect().width() > 0
+    assert consent.width() >= consent.sizeHint().width(), "the consent words are cut off"
+    view = TranscriptView(TranscriptModel())
+    qtbot.addWidget(view)
+    quiet = view.minimumSizeHint().width()
+    view.status.setText(status * 3)
+    assert view.minimumSizeHint().width() <= quiet, "the status widens the transcript"
+
+
+def test_ticking_consent_does_not_move_the_consent_box(qtbot: QtBot) -> None:
+    window = _window(qtbot)
+    window.controls.set_can_start(False, "Tick the consent box to start recording.")
+    qtbot.wait(50)
+    before = window.session.consent.mapTo(window, window.session.consent.rect().topLeft())
+    assert window.controls.hint_label.isVisible()
+    window.controls.set_can_start(True)
+    qtbot.wait(50)
+    after = window.session.consent.mapTo(window, window.session.consent.rect().topLeft())
+    assert not window.controls.hint_label.isVisible()
+    assert after == before
+
+
+class _Summary:
+    recording_id = "3f1c"
+    created_at = 1_795_991_997.0
+    chunks_total = 3
+    chunks_uploaded = 2
+    state = "interrupted"
+    duration_s = 87.8
+
+
+def test_recovery_offer_shows_each_line_whole(qtbot: QtBot) -> None:
+    dialog = RecoveryDialog([_Summary()])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    line = dialog.list.item(0).text()
+    assert line.endswith("2 of 3 chunks uploaded (interrupted)")
+    needed = dialog.list.sizeHintForColumn(0)
+    assert dialog.list.viewport().width() >= needed, "the end of the line is cut off"
+    assert not dialog.list.horizontalScrollBar().isVisible()
+    assert dialog.list.item(0).checkState() == Qt.CheckState.Checked
