@@ -34,6 +34,22 @@ REGIONS = ("", "AU", "US", "CA", "EU", "UK")
 MAX_RETENTION_HOURS = 24 * 365
 
 
+# the core names settings as stored; the dialog says them as its labels do
+FIELD_LABELS = {
+    "chunk_min_s": "'Chunks at least'",
+    "chunk_max_s": "'Chunks at most'",
+    "retention_hours": "'Keep uploaded audio'",
+    "reconnect_minutes": "'Wait for a lost microphone'",
+}
+
+
+def in_words(message: str) -> str:
+    """A core validation message with the dialog's labels instead of setting names."""
+    for name, label in FIELD_LABELS.items():
+        message = message.replace(name, label)
+    return message
+
+
 def key_hint(key: str | None) -> str:
     """How a stored key is shown: its last four characters only."""
     if not key:
@@ -216,7 +232,7 @@ class SettingsDialog(QDialog):
         try:
             self._chosen = self.collect()
         except SettingsError as error:
-            self.error.setText(str(error))
+            self.error.setText(in_words(str(error)))
             self.error.show()
             return
         super().accept()

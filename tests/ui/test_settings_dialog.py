@@ -68,7 +68,8 @@ def test_chunk_bounds_and_heidi_account_checks(qtbot: QtBot) -> None:
     dialog.chunk_min.setValue(58)
     dialog.chunk_max.setValue(50)
     dialog.save_button.click()
-    assert "chunk_min_s must not be larger" in dialog.error.text()
+    # said with the dialog's own labels, not the settings file's names
+    assert dialog.error.text() == "'Chunks at least' must not be larger than 'Chunks at most'."
     dialog.chunk_max.setValue(60)
     dialog.base_url.setText("https://heidi.example/api/v2/ml-scribe/open-api")
     dialog.save_button.click()
