@@ -54,8 +54,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.close_guard: Callable[[], bool] = lambda: True
 
-        left = QWidget()
-        left.setMinimumWidth(320)
+        left = QWidget()  # never narrower than its contents (a fixed minimum cut them off)
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.controls)
         left_layout.addWidget(_group("Input", self.level, self.devices))

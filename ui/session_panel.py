@@ -41,7 +41,7 @@ class SessionPanel(QWidget):
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addRow("&Patient:", self.patient)
-        layout.addRow("", self.consent)
+        layout.addRow(self.consent)  # the whole width: its words are the longest here
         layout.addRow("&Language:", self.language)
         self.patient.textChanged.connect(self.changed)
         self.consent.toggled.connect(self.changed)

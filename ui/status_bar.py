@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QStyle, QWidget
 
 from recorder.events import CaptureProblem, ConnectionChanged, ErrorOccurred
 from ui import status_style
+from ui.elided_label import ElidedLabel
 from ui.status_style import Tone
 
 
@@ -63,12 +64,12 @@ class StatusBar(QStatusBar):
         super().__init__(parent)
         self.setSizeGripEnabled(False)
         self.connection_icon = QLabel()
-        self.connection = QLabel("Starting…")
+        # where uploads go is elided last: 'Local transcription server on this computer' whole
+        self.connection = ElidedLabel("Starting…", min_chars=45)
         self.connection.setAccessibleName("Connection status")
         self.error_icon = QLabel()
-        self.error = QLabel()
+        self.error = ElidedLabel()
         self.error.setAccessibleName("Last error")
-        self.error.setWordWrap(False)
         self.addWidget(self.connection_icon)
         self.addWidget(self.connection, 1)
         self.addPermanentWidget(self.error_icon)

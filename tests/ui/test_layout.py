@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from recorder.events import AudioGap, ChunkRecorded, SessionStateChanged
+from recorder.events import AudioGap, ChunkRecorded, ConnectionChanged, SessionStateChanged
 from recorder.states import SessionState
 from ui.main_window import MainWindow
 from ui.recovery_dialog import RecoveryDialog
@@ -81,3 +81,29 @@ def test_recovery_offer_shows_each_line_whole(qtbot: QtBot) -> None:
     assert dialog.list.viewport().width() >= needed, "the end of the line is cut off"
     assert not dialog.list.horizontalScrollBar().isVisible()
     assert dialog.list.item(0).checkState() == Qt.CheckState.Checked
+
+
+def test_the_window_fits_800_by_600_with_long_status_messages(qtbot: QtBot) -> None:
+    window = _window(qtbot)
+    error = (
+        "No OS keyring is available: the spool encryption key is stored in a file readable "
+        "only by this user (/home/clinician/.local/share/ambient-recorder/spool.key)."
+    )
+    window.status.show_error(error)
+    window.status.show_connection(ConnectionChanged("local", "", waiting_chunks=0))
+    assert window.minimumSizeHint().width() <= 800
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.width() == 800)
+    left = window.controls.parentWidget()
+    assert left is not None and left.width() >= left.minimumSizeHint().width()
+    consent = window.session.consent
+    assert consent.width() >= consent.sizeHint().width(), "the consent words are cut off"
+    assert window.status.last_error() == error, "the whole message stays readable (tooltip)"
+    shown = window.status.error.shown_text()
+    assert shown.endswith("…") and shown[:-1] in window.status.error.text()
+    connection = window.status.connection
+    assert (
+        connection.shown_text()
+        == connection.text()
+        == ("Local transcription server on this computer")
+    ), "where uploads go is shown whole; the error gives way"
