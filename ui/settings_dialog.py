@@ -32,6 +32,7 @@ from ui.status_style import Tone
 
 REGIONS = ("", "AU", "US", "CA", "EU", "UK")
 MAX_RETENTION_HOURS = 24 * 365
+NOTE_MIN_PX = 420
 
 
 # the core names settings as stored; the dialog says them as its labels do
@@ -135,7 +136,7 @@ class SettingsDialog(QDialog):
             "If the microphone is unplugged or stops, keep the recording open this long "
             "for it to come back (0: end the recording at once; the audio so far is kept)."
         )
-        self.require_consent = QCheckBox("Require the consent box to be ticked before recording")
+        self.require_consent = QCheckBox("Re&quire the consent box to be ticked before recording")
         self.require_consent.setChecked(settings.require_consent)
         self.require_consent.setAccessibleName("Require patient consent")
         self.error = QLabel()
@@ -158,23 +159,30 @@ class SettingsDialog(QDialog):
         form.addRow("User &id:", self.user_id)
         form.addRow("API key:", self.key_label)
         form.addRow("Replace &key:", self.new_key)
+        self.keyring_note = QLabel(keyring_note or "")
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setAccessibleName("Password store")
+        # a wrapped label inside a form gets one line's height (its last line was cut off):
+        # room for all its lines at its narrowest
+        self.keyring_note.setMinimumWidth(NOTE_MIN_PX)
+        self.keyring_note.setMinimumHeight(self.keyring_note.heightForWidth(NOTE_MIN_PX))
         if keyring_note:
-            note = QLabel(keyring_note)
-            note.setWordWrap(True)
-            form.addRow("", note)
+            form.addRow(self.keyring_note)
         network = QGroupBox("Network")
         net_form = QFormLayout(network)
         net_form.addRow("&Proxy:", self.proxy)
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_bundle, 1)
         ca_row.addWidget(browse)
-        net_form.addRow("&CA bundle:", ca_row)
+        ca_label = QLabel("CA &bundle:")  # a row of two widgets has no buddy of its own:
+        ca_label.setBuddy(self.ca_bundle)  # without one the label showed "&CA bundle:"
+        net_form.addRow(ca_label, ca_row)
         recording = QGroupBox("Recording")
         rec_form = QFormLayout(recording)
-        rec_form.addRow("Chunks at least:", self.chunk_min)
-        rec_form.addRow("Chunks at most:", self.chunk_max)
-        rec_form.addRow("Keep uploaded audio:", self.retention)
-        rec_form.addRow("Wait for a lost microphone:", self.reconnect)
+        rec_form.addRow("Chunks at &least:", self.chunk_min)
+        rec_form.addRow("Chunks at &most:", self.chunk_max)
+        rec_form.addRow("Keep uploaded &audio:", self.retention)
+        rec_form.addRow("&Wait for a lost microphone:", self.reconnect)
         rec_form.addRow("", self.require_consent)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel

@@ -14,6 +14,7 @@ from typing import Any
 
 import keyring
 import pytest
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from recorder.audio import FileSpec
@@ -194,3 +195,24 @@ def test_bad_settings_file_opens_settings_and_uploads_wait_until_saved(
             qtbot, lambda: all(r.local is ChunkState.UPLOADED for r in w.chunk_model.rows()), 60
         )
         assert "chunk_min_s" not in w.status.last_error()
+
+
+def test_every_field_has_a_label_with_a_working_shortcut_and_nothing_is_cut_off(
+    qtbot: QtBot,
+) -> None:
+    note = (
+        "No secure password store is available: the API key cannot be saved. "
+        "Set HEIDI_API_KEY instead."
+    )
+    dialog = SettingsDialog(Settings(), None, note)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    texts = [label.text() for label in dialog.findChildren(QLabel)]
+    assert "CA &bundle:" in texts and not any(t.startswith("&C") for t in texts)
+    for field in (dialog.ca_bundle, dialog.chunk_min, dialog.chunk_max, dialog.reconnect):
+        labels = [label for label in dialog.findChildren(QLabel) if label.buddy() is field]
+        assert labels and "&" in labels[0].text(), f"{field.accessibleName()} has no shortcut"
+    wrapped = dialog.keyring_note
+    assert wrapped.text() == note
+    assert wrapped.height() >= wrapped.heightForWidth(wrapped.width()), "its last line is cut"
