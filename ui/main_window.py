@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -84,7 +85,30 @@ class MainWindow(QMainWindow):
         for action in (self.controls.record_action, self.controls.pause_action):
             record_menu.addAction(action)
         record_menu.addAction(self.controls.stop_action)
+        self._keyboard_order()
         self.resize(1100, 680)
+
+    def _keyboard_order(self) -> None:
+        """Tab goes the way a consult starts: patient, consent, language, Record, Stop; then
+        the device, chunks and transcript. The patient field has the focus at start."""
+        self.transcript.text.setTabChangesFocus(True)  # read-only: Tab must not get stuck
+        order = (
+            self.session.patient,
+            self.session.consent,
+            self.session.language,
+            self.controls.main_button,
+            self.controls.stop_button,
+            self.devices.combo,
+            self.devices.refresh,
+            self.chunks.retry_button,
+            self.chunks.table,
+            self.transcript.copy_button,
+            self.transcript.export_button,
+            self.transcript.text,
+        )
+        for first, second in pairwise(order):
+            QWidget.setTabOrder(first, second)
+        self.session.patient.setFocus()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Close only when the controller agrees (it may hide to the tray instead)."""

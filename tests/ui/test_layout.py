@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from recorder.events import AudioGap, ChunkRecorded, ConnectionChanged, SessionStateChanged
@@ -107,3 +108,23 @@ def test_the_window_fits_800_by_600_with_long_status_messages(qtbot: QtBot) -> N
         == connection.text()
         == ("Local transcription server on this computer")
     ), "where uploads go is shown whole; the error gives way"
+
+
+def test_tab_follows_the_way_a_consult_starts(qtbot: QtBot) -> None:
+    window = _window(qtbot)
+    window.controls.set_can_start(True)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.session.patient)
+    expected = [
+        window.session.consent,
+        window.session.language,
+        window.controls.main_button,
+        window.devices.combo,  # Stop, Retry, Copy and Export are off: skipped
+        window.devices.refresh,
+        window.chunks.table,
+        window.transcript.text,
+        window.session.patient,  # and round again
+    ]
+    for widget in expected:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is widget, widget.accessibleName()
