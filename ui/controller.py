@@ -153,13 +153,7 @@ class Controller(QObject):
             w.session.reset_for_next_consult()
             w.status.showMessage("Recording stopped. Sending the last chunks — nothing is lost.")
         elif event.state is SessionState.DONE:
-            pending = self.pending_uploads()
-            w.status.showMessage(
-                f"Recording saved. {pending} chunk(s) still uploading — nothing is lost."
-                if pending
-                else "Recording saved; every chunk uploaded.",
-                15_000,
-            )
+            w.status.showMessage(self._saved_text(), 15_000)
         elif event.state is SessionState.FAILED:
             w.status.show_error(
                 event.reason or "Recording stopped by a problem; the audio so far is kept."
@@ -208,6 +202,16 @@ class Controller(QObject):
             event = dataclasses.replace(event, waiting_chunks=waiting)
         self.window.status.show_connection(event, self.core.settings.region)
         self._update_tray()
+        shown = self.window.status.currentMessage()
+        if shown.startswith("Recording saved") and shown != self._saved_text():
+            self.window.status.showMessage(self._saved_text(), 15_000)  # the count moved on
+
+    def _saved_text(self) -> str:
+        """What the status bar says once a recording is saved, with the uploads still to go."""
+        pending = self.pending_uploads()
+        if pending:
+            return f"Recording saved. {pending} chunk(s) still uploading — nothing is lost."
+        return "Recording saved; every chunk uploaded."
 
     # --- actions ----------------------------------------------------------------------------
     def _update_can_start(self) -> None:

@@ -101,11 +101,25 @@ def local_tone(row: ChunkRow, input_lost: bool = False) -> Tone:
     }[row.local]
 
 
+SERVER_WORDS = {  # the API's PENDING/READY/FAILED, in a clinician's words
+    ServerStatus.PENDING: "transcribing…",
+    ServerStatus.READY: "transcribed",
+    ServerStatus.FAILED: "transcription failed",
+}
+
+
 def server_text(row: ChunkRow) -> str:
-    """The transcription column's words: status plus where the server says the audio came from."""
+    """The transcription column's words (the server's status and source are in the tooltip)."""
     if row.server is None:
         return "—" if row.local is not ChunkState.UPLOADED else "awaiting server"
-    return f"{row.server.value} ({row.source})" if row.source else row.server.value
+    return SERVER_WORDS[row.server]
+
+
+def server_detail(row: ChunkRow) -> str | None:
+    """The status as the server gave it, for practice IT: e.g. READY (source USER_UPLOADED)."""
+    if row.server is None:
+        return None
+    return f"{row.server.value} (source {row.source})" if row.source else row.server.value
 
 
 def server_tone(row: ChunkRow) -> Tone:
@@ -308,6 +322,8 @@ class ChunkTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == COL_INDEX:
                 return self.gap_text(row.index) or None
+            if column == COL_SERVER:
+                return server_detail(row)
             return row.error if column == COL_LOCAL and row.error else None
         if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.DecorationRole):
             tone = self._tone(row, column)

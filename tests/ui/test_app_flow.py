@@ -82,7 +82,9 @@ def test_consult_records_uploads_and_transcribes(qtbot: QtBot, app: App) -> None
         for c in e.chunks
     )
     assert seen_pending, "the UI should have shown chunks as PENDING before READY"
-    assert all(s.startswith("READY") for s in app.server_statuses())
+    assert all(s == "transcribed" for s in app.server_statuses())
+    # the "saved" message follows the uploads: never "still uploading" once all are uploaded
+    app.wait(qtbot, lambda: "still uploading" not in w.status.currentMessage(), 5)
     qtbot.waitUntil(lambda: "[chunk" not in w.transcript.text.toPlainText(), timeout=30_000)
     text = w.transcript.text.toPlainText()
     assert len(text.split()) > 40, text[:200]

@@ -151,8 +151,11 @@ def test_server_status_source_colour_icon_and_retry(qtbot: QtBot, fed: Fed) -> N
             ),
         ],
     )
-    assert cell(model, 0, COL_SERVER) == "READY (USER_UPLOADED)"
-    assert cell(model, 1, COL_SERVER) == "FAILED (USER_UPLOADED)"
+    assert cell(model, 0, COL_SERVER) == "transcribed"  # the API's words are for IT: tooltip
+    assert cell(model, 1, COL_SERVER) == "transcription failed"
+    tooltip = Qt.ItemDataRole.ToolTipRole
+    assert cell(model, 0, COL_SERVER, tooltip) == "READY (source USER_UPLOADED)"
+    assert cell(model, 1, COL_SERVER, tooltip) == "FAILED (source USER_UPLOADED)"
     assert cell(model, 2, COL_SERVER) == "—"
     assert cell(model, 2, COL_LOCAL) == "rejected"
     assert [cell(model, r, 0, RETRYABLE_ROLE) for r in range(3)] == [False, True, True]
