@@ -131,6 +131,10 @@ class TranscriptModel:
         self._gaps.sort(key=lambda g: (g.before_chunk, g.started_at))
         self._lost_now = False  # closed: the marker now says how long
 
+    def input_lost(self) -> bool:
+        """The microphone of this recording is lost now: nothing is being recorded."""
+        return self._lost_now
+
     def gaps(self) -> list[AudioGap]:
         """The gaps in this recording's audio, in order."""
         return list(self._gaps)

@@ -90,6 +90,8 @@ class TranscriptView(QWidget):
         gaps = len(self.model.gaps())
         if gaps:
             words += f"; {gaps} gap(s) with no audio, marked in the text"
+        if self.model.input_lost():  # "all transcribed" alone would sound like all is well
+            words = f"Microphone lost: nothing is being recorded until it is back. {words}"
         return words
 
     def copy_to_clipboard(self) -> None:

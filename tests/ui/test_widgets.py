@@ -185,6 +185,7 @@ def test_transcript_marks_a_lost_microphone_where_the_audio_is_missing(qtbot: Qt
     view.refresh()
     lost = "[no audio: microphone lost — reconnecting…]"
     assert view.text.toPlainText() == f"Before.\n\n[chunk 2 — waiting to upload]\n\n{lost}"
+    assert view.status.text().startswith("Microphone lost: nothing is being recorded")
     view.copy_button.click()
     assert QGuiApplication.clipboard().text().endswith(lost)  # copied while still away
 
