@@ -16,6 +16,20 @@ from ui.main_window import MainWindow
 from ui.tray import Tray
 
 Confirm = Callable[[str], bool]
+RECORDING_BUSY = "A consult is being recorded"  # the busy reason while capturing
+
+
+def quit_question(busy: str) -> str:
+    """What quitting now would do, in words: "recording stops" only when it is recording."""
+    if busy == RECORDING_BUSY:
+        return (
+            f"{busy}. If you quit now, recording stops; the audio recorded so far stays "
+            "safely on this computer and is uploaded the next time the app starts. Quit anyway?"
+        )
+    return (
+        f"{busy}. If you quit now, the recorded audio stays safely on this computer and is "
+        "uploaded the next time the app starts. Quit anyway?"
+    )
 
 
 def ask_user(question: str) -> bool:
@@ -67,10 +81,7 @@ class CloseGuard(QObject):
         return False
 
     def _confirm_quit(self, busy: str) -> bool:
-        return self.confirm(
-            f"{busy}. If you quit now, recording stops; the audio recorded so far stays "
-            "safely on this computer and is uploaded the next time the app starts. Quit anyway?"
-        )
+        return self.confirm(quit_question(busy))
 
     def quit(self) -> None:
         """Quit from the menu or tray: ask first when busy."""

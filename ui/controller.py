@@ -33,7 +33,7 @@ from recorder.events import (
 from recorder.settings import Settings
 from recorder.states import ChunkState, SessionState
 from ui.bridge import EventBridge
-from ui.close_guard import CloseGuard, Confirm, ask_user
+from ui.close_guard import RECORDING_BUSY, CloseGuard, Confirm, ask_user
 from ui.core_api import CoreApi
 from ui.dialog_flows import RecoveryFlow, SettingsFlow
 from ui.main_window import MainWindow, app_icon
@@ -355,10 +355,12 @@ class Controller(QObject):
     def busy_reason(self) -> str:
         """Why quitting now would interrupt work, or '' when it would not."""
         if self.state in CAPTURING or self._starting:
-            return "A consult is being recorded"
+            return RECORDING_BUSY
         pending = self.pending_uploads()
+        if pending == 1:
+            return "1 chunk is still waiting to upload"
         if pending or self.state is SessionState.FINISHING:
-            return f"{pending or 'Some'} chunk(s) are still waiting to upload"
+            return f"{pending or 'Some'} chunks are still waiting to upload"
         return ""
 
     def shutdown_core(self) -> None:

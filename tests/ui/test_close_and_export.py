@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,27 @@ def test_without_a_tray_closing_asks_and_keeps_the_audio(
             )
 
         app.wait(qtbot, flushed, 30)
+
+
+def test_closing_with_uploads_waiting_asks_about_the_uploads_not_the_recording(
+    qtbot: QtBot, tmp_path: Path, consult_20s: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEIDI_API_KEY", "key-for-a-server-that-is-not-there")
+    with socket.socket() as sock:  # a loopback port nothing listens on: uploads wait
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    offline = heidi_settings(f"http://127.0.0.1:{port}/api/v2/ml-scribe/open-api")
+    with running_app(qtbot, tmp_path / "data", offline, FileSpec(consult_20s, speed=0)) as app:
+        app.window.session.consent.setChecked(True)
+        app.controller.record()  # the file is read at once: RECORDING may be over unseen
+        app.wait(qtbot, lambda: app.controller.state is SessionState.DONE, 30)
+        app.answers.append(False)
+        assert not app.window.close()
+        assert app.questions == [
+            "1 chunk is still waiting to upload. If you quit now, the recorded audio stays "
+            "safely on this computer and is uploaded the next time the app starts. Quit anyway?"
+        ], "nothing is being recorded: the question must not say 'recording stops'"
+        assert app.quits == []
 
 
 def test_with_a_tray_closing_hides_and_recording_goes_on(
