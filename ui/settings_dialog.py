@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,11 +18,13 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +36,8 @@ from ui.status_style import Tone
 REGIONS = ("", "AU", "US", "CA", "EU", "UK")
 MAX_RETENTION_HOURS = 24 * 365
 NOTE_MIN_PX = 420
+WINDOW_FRAME_PX = 60  # title bar and frame the window manager adds around the dialog
+MIN_BODY_PX = 120
 
 
 # the core names settings as stored; the dialog says them as its labels do
@@ -190,9 +195,33 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        layout = QVBoxLayout(self)
-        for widget in (self.problem, account, network, recording, self.error, buttons):
-            layout.addWidget(widget)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        for part in (self.problem, account, network, recording):
+            body_layout.addWidget(part)
+        # the fields scroll on a small screen (800×600, large fonts); Save and the error stay
+        self._inner = body
+        self.body = QScrollArea()
+        self.body.setWidget(body)
+        self.body.setWidgetResizable(True)
+        self.body.setFrameShape(QFrame.Shape.NoFrame)
+        self.body.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._layout = QVBoxLayout(self)
+        for widget in (self.body, self.error, buttons):
+            self._layout.addWidget(widget)
+        screen = self.screen()
+        self.fit_to_height(screen.availableGeometry().height() - WINDOW_FRAME_PX)
+
+    def fit_to_height(self, height: int) -> None:
+        """All the fields without scrolling when `height` px allow it, else as many as fit."""
+        needed = self._inner.sizeHint()
+        bar = self.body.verticalScrollBar().sizeHint().width()
+        self.body.setMinimumWidth(needed.width() + bar)
+        margins = self._layout.contentsMargins()
+        below = self.save_button.sizeHint().height() + self._layout.spacing() * 2
+        room = height - below - margins.top() - margins.bottom()
+        self.body.setMinimumHeight(max(min(needed.height(), room), MIN_BODY_PX))
 
     def _browse_ca(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(

@@ -216,3 +216,21 @@ def test_every_field_has_a_label_with_a_working_shortcut_and_nothing_is_cut_off(
     wrapped = dialog.keyring_note
     assert wrapped.text() == note
     assert wrapped.height() >= wrapped.heightForWidth(wrapped.width()), "its last line is cut"
+
+
+def test_on_a_small_screen_the_fields_scroll_and_save_stays_in_reach(qtbot: QtBot) -> None:
+    note = "No secure password store is available: the API key cannot be saved."
+    dialog = SettingsDialog(Settings(), None, note, problem="The settings file is damaged.")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    bar = dialog.body.verticalScrollBar()
+    assert bar.maximum() == 0, "on this screen every field shows without scrolling"
+    full = dialog.height()
+    dialog.fit_to_height(full - 150)  # e.g. 800×600 with a taskbar, or large fonts
+    dialog.adjustSize()
+    qtbot.waitUntil(lambda: dialog.height() <= full - 150)
+    assert bar.maximum() > 0, "the fields scroll"
+    assert dialog.save_button.isVisible() and dialog.save_button.y() < dialog.height()
+    dialog.body.ensureWidgetVisible(dialog.require_consent)
+    assert dialog.require_consent.visibleRegion().boundingRect().height() > 0
