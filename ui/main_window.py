@@ -21,6 +21,7 @@ from ui.transcript_model import TranscriptModel
 from ui.transcript_view import TranscriptView
 
 ICON_PATH = Path(__file__).with_name("resources") / "app-icon.svg"
+WINDOW_FRAME_PX = 40  # title bar and borders the window manager adds
 
 
 def app_icon() -> QIcon:
@@ -86,7 +87,16 @@ class MainWindow(QMainWindow):
             record_menu.addAction(action)
         record_menu.addAction(self.controls.stop_action)
         self._keyboard_order()
-        self.resize(1100, 680)
+        self._fit_screen(1100, 680)
+
+    def _fit_screen(self, width: int, height: int) -> None:
+        """Open at `width`×`height`, or smaller on a small screen (an 800×600 one, a laptop at
+        large scaling): a window bigger than the screen hides Stop or the status line."""
+        room = self.screen().availableGeometry()
+        self.resize(
+            max(min(width, room.width() - WINDOW_FRAME_PX), self.minimumSizeHint().width()),
+            max(min(height, room.height() - WINDOW_FRAME_PX), self.minimumSizeHint().height()),
+        )
 
     def _keyboard_order(self) -> None:
         """Tab goes the way a consult starts: patient, consent, language, Record, Stop; then

@@ -128,3 +128,12 @@ def test_tab_follows_the_way_a_consult_starts(qtbot: QtBot) -> None:
     for widget in expected:
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         assert QApplication.focusWidget() is widget, widget.accessibleName()
+
+
+def test_the_window_opens_within_the_screen(qtbot: QtBot) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    room = window.screen().availableGeometry()  # offscreen: 800×800
+    assert room.width() < 1100, "this test needs a screen smaller than the usual window"
+    assert window.width() <= room.width() and window.height() <= room.height()
+    assert window.width() >= window.minimumSizeHint().width()
