@@ -87,10 +87,12 @@ def local_text(row: ChunkRow, now: float, paused: bool = False, input_lost: bool
     return row.local.value
 
 
-def local_tone(row: ChunkRow, input_lost: bool = False) -> Tone:
-    """How the upload state should look."""
+def local_tone(row: ChunkRow, input_lost: bool = False, paused: bool = False) -> Tone:
+    """How the upload state should look (a paused live row is plain: nothing is recording)."""
     if row.local is None and input_lost:
         return Tone.WARN
+    if row.local is None and paused:
+        return Tone.NEUTRAL
     return {
         None: Tone.ACTIVE,
         ChunkState.QUEUED: Tone.NEUTRAL,
@@ -355,7 +357,7 @@ class ChunkTableModel(QAbstractTableModel):
         if column == COL_INDEX:
             return Tone.WARN if row.index in self._gaps else None
         if column == COL_LOCAL:
-            return local_tone(row, self._is_lost(row))
+            return local_tone(row, self._is_lost(row), self._paused)
         if column == COL_SERVER:
             return server_tone(row)
         return None

@@ -99,8 +99,13 @@ def test_recording_row_then_committed_chunks_with_upload_states(qtbot: QtBot, fe
     assert cell(model, 0, COL_LOCAL) == "uploading"
     assert cell(model, 1, COL_LOCAL) == "recording"
     assert cell(model, 1, COL_DURATION) == "0:08"  # 61 s recorded minus the 52.4 s chunk
+    decoration = Qt.ItemDataRole.DecorationRole
+    assert cell(model, 1, COL_LOCAL, decoration) is not None  # the "active" icon
     send(qtbot, bridge, [SessionStateChanged(SessionState.PAUSED, RID)])
     assert cell(model, 1, COL_LOCAL) == "paused"
+    assert cell(model, 1, COL_LOCAL, decoration) is None, "paused does not look active"
+    send(qtbot, bridge, [SessionStateChanged(SessionState.RECORDING, RID)])
+    assert cell(model, 1, COL_LOCAL, decoration) is not None
     send(qtbot, bridge, [SessionStateChanged(SessionState.FINISHING, RID)])
     assert model.rowCount() == 1  # the live row goes once capture ends
 
