@@ -260,6 +260,8 @@ class Controller(QObject):
     def _start_failed(self, error: BaseException) -> None:
         self._starting = False
         self._show_error(error)
+        reason = str(error) or type(error).__name__
+        self.window.controls.show_start_problem(f"Not recording — it did not start: {reason}")
         self._update_can_start()
 
     def stop(self) -> None:

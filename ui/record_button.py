@@ -11,7 +11,9 @@ from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLayout, QWidget
 
 from recorder.states import SessionState
+from ui import status_style
 from ui.models import format_duration
+from ui.status_style import Tone
 
 RECORD_KEYS = QKeySequence("Ctrl+R")
 PAUSE_KEYS = QKeySequence("Ctrl+P")
@@ -37,6 +39,7 @@ class RecordControls(QWidget):
         self._state = SessionState.IDLE
         self._can_start = False
         self._why_not = ""
+        self._problem = ""  # why the last Record did not start (shown until the next try)
         self.main_button = QPushButton()
         self.main_button.setMinimumHeight(64)
         big = QFont(self.main_button.font())
@@ -100,6 +103,12 @@ class RecordControls(QWidget):
         self._why_not = why_not
         self._render()
 
+    def show_start_problem(self, message: str) -> None:
+        """Record was pressed but recording did not start: say so where the clinician looks
+        (the status bar alone was easy to miss, and talking on would record nothing)."""
+        self._problem = message
+        self._render()
+
     def set_elapsed(self, seconds: float) -> None:
         """Recorded time so far (pauses excluded)."""
         self.elapsed_label.setText(format_duration(seconds))
@@ -142,7 +151,15 @@ class RecordControls(QWidget):
         self.main_button.setAccessibleDescription(tip)
         self.stop_button.setEnabled(state in _CAPTURING)
         idle = state not in (*_CAPTURING, SessionState.FINISHING)
-        self.hint_label.setText(self._why_not if idle and not self._can_start else "")
+        if not idle:
+            self._problem = ""
+        if idle and self._problem:
+            colour = status_style.text_colour(Tone.BAD)
+            self.hint_label.setStyleSheet(f"color: {colour};" if colour else "")
+            self.hint_label.setText(self._problem)
+        else:
+            self.hint_label.setStyleSheet("")
+            self.hint_label.setText(self._why_not if idle and not self._can_start else "")
         self.hint_label.setVisible(bool(self.hint_label.text()))
 
     # --- user intent ------------------------------------------------------------------
@@ -152,11 +169,16 @@ class RecordControls(QWidget):
         elif self._state is SessionState.PAUSED:
             self.resume_clicked.emit()
         elif self.main_button.isEnabled():
-            self.record_clicked.emit()
+            self._record()
 
     def _record_key(self) -> None:
         if self._state not in _CAPTURING and self.main_button.isEnabled():
-            self.record_clicked.emit()
+            self._record()
+
+    def _record(self) -> None:
+        self._problem = ""  # a new try: the old reason no longer applies
+        self._render()
+        self.record_clicked.emit()
 
     def _pause_key(self) -> None:
         if self._state in _CAPTURING:
