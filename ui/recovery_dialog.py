@@ -38,14 +38,16 @@ def describe(summary: Any) -> str:
 
 
 class RecoveryDialog(QDialog):
-    """Lists unfinished recordings, all ticked; Upload sends the ticked ones."""
+    """Lists unfinished recordings, all ticked; Show puts the ticked ones in the window (their
+    uploads go on in the background whatever the choice)."""
 
     def __init__(self, summaries: Sequence[Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Unfinished recordings")
         intro = QLabel(
             "These recordings from an earlier session were not fully uploaded. "
-            "Their audio is safe on this computer. Upload them now?"
+            "Their audio is safe on this computer and keeps uploading in the background "
+            "either way. Show the ticked ones here, to follow their chunks and transcript?"
         )
         intro.setWordWrap(True)
         self.list = QListWidget()
@@ -57,10 +59,12 @@ class RecoveryDialog(QDialog):
             item.setCheckState(Qt.CheckState.Checked)
             self.list.addItem(item)
         buttons = QDialogButtonBox()
-        self.upload_button = buttons.addButton("Upload now", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.later_button = buttons.addButton("Later", QDialogButtonBox.ButtonRole.RejectRole)
-        self.upload_button.setAccessibleName("Upload the ticked recordings now")
-        self.later_button.setAccessibleName("Keep them for later")
+        # The core uploads every unfinished recording by itself (nothing waits on this choice):
+        # the dialog only decides what the window shows, so it must not offer to "wait".
+        self.upload_button = buttons.addButton("Show them", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.later_button = buttons.addButton("Not now", QDialogButtonBox.ButtonRole.RejectRole)
+        self.upload_button.setAccessibleName("Show the ticked recordings and finish them first")
+        self.later_button.setAccessibleName("Close; they keep uploading in the background")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self._fit_width()
