@@ -111,18 +111,27 @@ def _exact_cut(reference: Pcm, captured: Pcm, before: int, jump: int, cut_at: in
     return cut_at
 
 
-def test_sound_server_dropping_a_frozen_capture_is_measured_and_reported(
-    private_pulse: PulseDaemon, tmp_path: Path
-) -> None:
-    reference = _noise(tmp_path / "noise.wav", 16.0, seed=7)
+def freeze_while_noise_plays(
+    pulse: PulseDaemon,
+    tmp_path: Path,
+    child_command: list[str],
+    out: Path,
+    seed: int,
+    stop_after_s: float,
+) -> tuple[Pcm, str]:
+    """Play seeded noise at 96 kHz x 8 into a sink of `pulse` while `child_command` records it
+    (run with DEVICE RATE CHANNELS OUT; it prints "ready", then stops on a "stop" line). Freeze
+    the child (SIGSTOP) for 4 s, 2 s into the noise; ask it to stop `stop_after_s` after it runs
+    again. Returns the noise as the 16 kHz mono reference, and what the child printed after
+    "ready"."""
+    reference = _noise(tmp_path / "noise.wav", 16.0, seed=seed)
     # The same noise on every channel at 96 kHz: captured and mixed down, it is the reference.
     wide = soxr.resample(reference, RATE, WIDE_RATE).astype(np.float32)
     played = tmp_path / "wide.wav"
     sf.write(played, np.repeat(wide[:, None], WIDE_CHANNELS, axis=1), WIDE_RATE, "FLOAT")
-    sink = private_pulse.add_sink(WIDE_RATE, WIDE_CHANNELS)
-    out = tmp_path / "captured"
+    sink = pulse.add_sink(WIDE_RATE, WIDE_CHANNELS)
     child = subprocess.Popen(
-        [*CHILD, "pulse", str(WIDE_RATE), str(WIDE_CHANNELS), str(out)],
+        [*child_command, "pulse", str(WIDE_RATE), str(WIDE_CHANNELS), str(out)],
         cwd=REPO_ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -132,15 +141,16 @@ def test_sound_server_dropping_a_frozen_capture_is_measured_and_reported(
     try:
         assert child.stdout is not None and child.stdin is not None
         assert child.stdout.readline().strip() == "ready"
-        player = private_pulse.play(played, sink)
+        player = pulse.play(played, sink)
         time.sleep(2.0)
         os.kill(child.pid, signal.SIGSTOP)  # a capture that is not scheduled at all
         time.sleep(4.0)
         os.kill(child.pid, signal.SIGCONT)
-        time.sleep(5.0)  # the backlog drains and the clock settles; the noise still plays
+        time.sleep(stop_after_s)
         child.stdin.write("stop\n")
         child.stdin.flush()
-        assert child.wait(timeout=60) == 0
+        printed, _ = child.communicate(timeout=60)
+        assert child.returncode == 0
     finally:
         if child.poll() is None:  # a failed wait: never leave a frozen process behind
             os.kill(child.pid, signal.SIGCONT)
@@ -149,6 +159,17 @@ def test_sound_server_dropping_a_frozen_capture_is_measured_and_reported(
         if player is not None:
             player.kill()
             player.wait()
+    return reference, printed
+
+
+def test_sound_server_dropping_a_frozen_capture_is_measured_and_reported(
+    private_pulse: PulseDaemon, tmp_path: Path
+) -> None:
+    out = tmp_path / "captured"
+    # stop 5 s after the freeze: the backlog drains and the clock settles; the noise still plays
+    reference, _ = freeze_while_noise_plays(
+        private_pulse, tmp_path, CHILD, out, seed=7, stop_after_s=5.0
+    )
 
     captured: Pcm = np.load(str(out) + ".npy")
     report = json.loads(Path(str(out) + ".json").read_text())

@@ -11,9 +11,6 @@ marker must follow that chunk's paragraph in the transcript.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -22,8 +19,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-import soundfile as sf
-import soxr
 
 from recorder.audio import MicrophoneSpec
 from recorder.audio.losses import INPUT_OVERFLOW, INPUT_TIMING, RING_FULL
@@ -33,16 +28,14 @@ from recorder.gaps import read_gaps, text_with_gaps
 from recorder.session import ConsultMeta, RecordingSession, SessionOptions
 from recorder.spool import ChunkRow, Spool
 from recorder.states import SessionState
-from tests.cli_helpers import REPO_ROOT
 from tests.fixtures.vmic import PulseDaemon
 from tests.integration.test_capture_overflow import (
     RATE,
-    WIDE_CHANNELS,
-    WIDE_RATE,
     _cuts,
     _exact_cut,
     _noise,
     _shifts,
+    freeze_while_noise_plays,
 )
 
 pytestmark = pytest.mark.vmic
@@ -82,41 +75,11 @@ def _assert_placed(gap: AudioGap, chunks: list[ChunkRow]) -> None:
 def test_audio_the_sound_server_drops_is_a_gap_where_it_fell(
     private_pulse: PulseDaemon, tmp_path: Path, stop_after_s: float
 ) -> None:
-    reference = _noise(tmp_path / "noise.wav", 16.0, seed=5)
-    wide = soxr.resample(reference, RATE, WIDE_RATE).astype(np.float32)
-    played = tmp_path / "wide.wav"
-    sf.write(played, np.repeat(wide[:, None], WIDE_CHANNELS, axis=1), WIDE_RATE, "FLOAT")
-    sink = private_pulse.add_sink(WIDE_RATE, WIDE_CHANNELS)
     data = tmp_path / "data"
-    child = subprocess.Popen(
-        [*CHILD, "pulse", str(WIDE_RATE), str(WIDE_CHANNELS), str(data)],
-        cwd=REPO_ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    reference, printed = freeze_while_noise_plays(
+        private_pulse, tmp_path, CHILD, data, seed=5, stop_after_s=stop_after_s
     )
-    player = None
-    try:
-        assert child.stdout is not None and child.stdin is not None
-        assert child.stdout.readline().strip() == "ready"
-        player = private_pulse.play(played, sink)
-        time.sleep(2.0)
-        os.kill(child.pid, signal.SIGSTOP)  # the whole recorder is not scheduled at all
-        time.sleep(4.0)
-        os.kill(child.pid, signal.SIGCONT)
-        time.sleep(stop_after_s)
-        child.stdin.write("stop\n")
-        child.stdin.flush()
-        assert child.stdout.readline().strip() == "done"
-        assert child.wait(timeout=60) == 0
-    finally:
-        if child.poll() is None:
-            os.kill(child.pid, signal.SIGCONT)
-            child.kill()
-            child.wait()
-        if player is not None:
-            player.kill()
-            player.wait()
+    assert printed.split() == ["done"]  # the recording was closed before the child exited
 
     spool = Spool.open(data)
     [recording] = spool.recordings()
