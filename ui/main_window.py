@@ -55,6 +55,8 @@ class MainWindow(QMainWindow):
         self.status = StatusBar()
         self.setStatusBar(self.status)
         self.close_guard: Callable[[], bool] = lambda: True
+        # Ctrl+S by habit: say the recording is kept as it goes (and how to stop), nothing else
+        self.controls.save_pressed.connect(lambda hint: self.status.showMessage(hint, 10_000))
 
         left = QWidget()  # never narrower than its contents (a fixed minimum cut them off)
         left_layout = QVBoxLayout(left)

@@ -17,7 +17,14 @@ from ui.status_style import Tone
 
 RECORD_KEYS = QKeySequence("Ctrl+R")
 PAUSE_KEYS = QKeySequence("Ctrl+P")
-STOP_KEYS = QKeySequence("Ctrl+S")
+# Not Ctrl+S: clinicians press it by habit to "save", and that must never end a consult.
+# Ctrl+Shift+X is pressed on purpose only (and is not Ctrl+W/Q, Escape or Ctrl+Shift+S).
+STOP_KEYS = QKeySequence("Ctrl+Shift+X")
+SAVE_KEYS = QKeySequence("Ctrl+S")  # answered with a hint, never with Stop
+SAVE_HINT = (
+    "Nothing to save: the recording is kept safely on this computer as it goes. "
+    "To end the consult, press Stop ({stop})."
+)
 
 _CAPTURING = (SessionState.RECORDING, SessionState.PAUSED)
 
@@ -33,6 +40,7 @@ class RecordControls(QWidget):
     pause_clicked = Signal()
     resume_clicked = Signal()
     stop_clicked = Signal()
+    save_pressed = Signal(str)  # Ctrl+S out of habit: the hint to show (it never stops)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +89,7 @@ class RecordControls(QWidget):
         self.record_action = self._action("Record", RECORD_KEYS, self._record_key)
         self.pause_action = self._action("Pause or resume", PAUSE_KEYS, self._pause_key)
         self.stop_action = self._action("Stop", STOP_KEYS, self._stop)
+        self.save_action = self._action("Save", SAVE_KEYS, self._save_key)
         self._render()
 
     def _action(self, text: str, keys: QKeySequence, slot: object) -> QAction:
@@ -183,6 +192,9 @@ class RecordControls(QWidget):
     def _pause_key(self) -> None:
         if self._state in _CAPTURING:
             self._main_clicked()
+
+    def _save_key(self) -> None:
+        self.save_pressed.emit(SAVE_HINT.format(stop=_keys(STOP_KEYS)))
 
     def _stop(self) -> None:
         if self._state in _CAPTURING:

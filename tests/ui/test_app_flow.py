@@ -66,7 +66,7 @@ def test_consult_records_uploads_and_transcribes(qtbot: QtBot, app: App) -> None
     qtbot.waitUntil(lambda: app.controller.state is SessionState.RECORDING, timeout=5_000)
 
     qtbot.waitUntil(lambda: any(isinstance(e, ChunkRecorded) for e in app.events), timeout=30_000)
-    w.controls.stop_action.trigger()  # Ctrl+S: the partial last chunk is flushed, not lost
+    w.controls.stop_action.trigger()  # Ctrl+Shift+X: the partial last chunk is flushed, not lost
     qtbot.waitUntil(lambda: app.controller.state is SessionState.DONE, timeout=30_000)
     recorded = [e for e in app.events if isinstance(e, ChunkRecorded)]
     assert len(recorded) >= 2
