@@ -40,6 +40,13 @@ def connection_text(event: ConnectionChanged, region: str = "") -> tuple[str, To
     return text, Tone.GOOD
 
 
+# The start of recorder.crypto.KEY_FILE_WARNING, which the core sends as
+# ErrorOccurred(where="spool") when the spool key lives in a user-only file: a notice for IT
+# (recording and uploads work), not a failure. Not imported: crypto pulls in `cryptography`,
+# which the window must not wait for at launch.
+KEY_FILE_NOTICE = "No OS keyring is available"
+
+
 def problem_tone(kind: str) -> Tone:
     """How a CaptureProblem of `kind` should look (ErrorOccurred passes '').
 
@@ -47,6 +54,13 @@ def problem_tone(kind: str) -> Tone:
     a warning (the recording goes on).
     """
     return Tone.WARN if kind == "input_back" else Tone.BAD
+
+
+def error_tone(event: ErrorOccurred) -> Tone:
+    """How an ErrorOccurred should look: the key-file notice is a warning, the rest errors."""
+    if event.where == "spool" and event.message.startswith(KEY_FILE_NOTICE):
+        return Tone.WARN
+    return Tone.BAD
 
 
 MAX_ERROR_PX = 520  # long messages are elided (tooltip has them whole) so the window never widens
@@ -103,11 +117,13 @@ class StatusBar(QStatusBar):
     def show_problem(self, event: ErrorOccurred | CaptureProblem) -> None:
         """Show an ErrorOccurred or CaptureProblem event.
 
-        The gap's "[no audio for N s: …]" after a lost microphone stays shown until the next
-        message.
+        The no-keyring notice shows as a warning, not as a failure. The gap's
+        "[no audio for N s: …]" after a lost microphone stays shown until the next message.
         """
-        kind = event.kind if isinstance(event, CaptureProblem) else ""
-        self.show_error(event.message, problem_tone(kind))
+        if isinstance(event, CaptureProblem):
+            self.show_error(event.message, problem_tone(event.kind))
+        else:
+            self.show_error(event.message, error_tone(event))
 
     def clear_error(self) -> None:
         """Remove the error message (e.g. after the problem was fixed)."""

@@ -1,0 +1,68 @@
+"""The "No OS keyring" notice is a warning for IT, not a failure: shown in the warning tone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring
+import pytest
+from keyring.backends import fail
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QStyle
+from pytestqt.qtbot import QtBot
+
+from recorder.crypto import KEY_FILE_WARNING
+from recorder.events import ErrorOccurred
+from tests.ui.harness import heidi_settings, running_app
+from ui import status_style
+from ui.status_bar import StatusBar
+from ui.status_style import Tone
+
+
+@pytest.fixture
+def no_os_keyring() -> Iterator[None]:
+    """The machine has no OS keyring (keyring's own 'fail' backend): the key goes to a file."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+def _icon_image(bar: StatusBar, tone: Tone) -> QImage:
+    size = bar.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+    return status_style.icon(tone).pixmap(size, size).toImage()
+
+
+def test_the_key_file_notice_shows_as_a_warning(
+    qtbot: QtBot,
+    tmp_path: Path,
+    local_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    no_os_keyring: None,
+) -> None:
+    monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)
+    settings = heidi_settings(local_server.base_url)
+    with running_app(qtbot, tmp_path / "data", settings, None) as app:
+        status = app.window.status
+        app.wait(qtbot, lambda: status.last_error().startswith("No OS keyring is available"), 20)
+        assert str(tmp_path / "data") in status.last_error()
+        assert status.error_tone is Tone.WARN
+        assert status.error_icon.isVisible()
+        shown = status.error_icon.pixmap().toImage()
+        assert shown == _icon_image(status, Tone.WARN)
+        assert shown != _icon_image(status, Tone.BAD)
+
+
+def test_other_spool_errors_stay_errors(qtbot: QtBot, tmp_path: Path) -> None:
+    bar = StatusBar()
+    qtbot.addWidget(bar)
+    bar.show_problem(ErrorOccurred(KEY_FILE_WARNING.format(path=tmp_path), where="spool"))
+    assert bar.error_tone is Tone.WARN
+    bar.show_problem(ErrorOccurred("The spool folder cannot be written: disk full", "spool"))
+    assert bar.error_tone is Tone.BAD
+    bar.show_problem(ErrorOccurred("No OS keyring is available, says the server", "upload"))
+    assert bar.error_tone is Tone.BAD
