@@ -52,7 +52,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Read-only spools (nothing can be migrated) of these older schemas can still be read: the later
+# migrations only add tables, and what they hold is then simply empty.
+READABLE_OLD_SCHEMAS = frozenset({1})
 DB_NAME = "spool.db"
 SPOOL_DIR = "spool"
 JOURNAL_NAME = "journal.bin"
@@ -80,6 +83,20 @@ class RecordingRow:
     session_id: str | None = None
     remote_recording_id: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)  # patient/EHR id, consent: never log
+
+
+@dataclass(frozen=True)
+class SessionMatch:
+    """The recording a server session id belongs to, and that session's segment recording.
+
+    `current` is False for a session the recording was sent to before it was sent again to a
+    new one (the server had lost it); `remote_recording_id` is then that old session's.
+    """
+
+    recording: RecordingRow
+    session_id: str
+    remote_recording_id: str | None
+    current: bool
 
 
 @dataclass(frozen=True)
@@ -137,6 +154,17 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX chunks_by_state ON chunks(state, next_attempt_at);
     """,
+    # Sessions a recording was sent to before the server lost them: their ids still name it.
+    2: """
+    CREATE TABLE earlier_sessions (
+        recording_id TEXT NOT NULL REFERENCES recordings(recording_id),
+        session_id TEXT NOT NULL,
+        remote_recording_id TEXT,
+        replaced_at REAL NOT NULL,
+        PRIMARY KEY (recording_id, session_id)
+    );
+    CREATE INDEX earlier_sessions_by_session ON earlier_sessions(session_id);
+    """,
 }
 
 
@@ -175,6 +203,7 @@ class Spool:
         self._active: set[str] = set()  # recordings written by a RecordingWriter of this process
         self._reserved: dict[str, WriterLock] = {}  # created here, writer() not yet called
         self.read_only = False  # True when the data folder can only be read (export still works)
+        self._schema = SCHEMA_VERSION  # lower only for a read-only spool of an older schema
         self._db = self._connect()
         self._migrate()
 
@@ -244,11 +273,12 @@ class Spool:
     def _migrate(self) -> None:
         if self.read_only:
             current = self._read("SELECT MAX(version) FROM schema_version")[0][0] or 0
-            if current != SCHEMA_VERSION:
+            if current != SCHEMA_VERSION and current not in READABLE_OLD_SCHEMAS:
                 raise SpoolError(
                     f"The spool in {self.data_dir} is read-only and has schema {current}; "
                     f"this version of the app needs {SCHEMA_VERSION}."
                 )
+            self._schema = current
             return
         with self._write() as db:
             db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -396,11 +426,75 @@ class Spool:
         session_id: str | None = None,
         remote_recording_id: str | None = None,
     ) -> None:
-        """Remember the server's session id and/or recording id (given values only)."""
+        """Remember the server's session id and/or recording id (given values only).
+
+        A new session id replacing another (the recording sent again after the server lost
+        it) keeps the old one, with its recording id, in `earlier_sessions`: a transcript
+        asked for by the old id still belongs to this recording.
+        """
+        sets: list[str] = []
+        params: list[Any] = []
         if session_id is not None:
-            self._update_recording(recording_id, "session_id = ?", (session_id,))
+            sets.append("session_id = ?")
+            params.append(session_id)
         if remote_recording_id is not None:
-            self._update_recording(recording_id, "remote_recording_id = ?", (remote_recording_id,))
+            sets.append("remote_recording_id = ?")
+            params.append(remote_recording_id)
+        if not sets:
+            return
+        with self._write() as db:
+            old = db.execute(
+                "SELECT session_id, remote_recording_id FROM recordings WHERE recording_id = ?",
+                (recording_id,),
+            ).fetchone()
+            if old is None:
+                raise NotFoundError(f"No recording with id {recording_id!r} in the spool.")
+            if session_id is not None and old["session_id"] not in (None, session_id):
+                db.execute(
+                    "INSERT OR REPLACE INTO earlier_sessions (recording_id, session_id, "
+                    "remote_recording_id, replaced_at) VALUES (?,?,?,?)",
+                    (recording_id, old["session_id"], old["remote_recording_id"], time.time()),
+                )
+            db.execute(
+                f"UPDATE recordings SET {', '.join(sets)}, updated_at = ? WHERE recording_id = ?",
+                (*params, time.time(), recording_id),
+            )
+
+    def earlier_sessions(self, recording_id: str) -> list[tuple[str, str | None]]:
+        """(session id, its recording id) of each session a recording was sent to before its
+        current one, oldest first (empty for a recording never sent again)."""
+        if self._schema < 2:
+            return []
+        rows = self._read(
+            "SELECT session_id, remote_recording_id FROM earlier_sessions "
+            "WHERE recording_id = ? ORDER BY replaced_at, session_id",
+            (recording_id,),
+        )
+        return [(r["session_id"], r["remote_recording_id"]) for r in rows]
+
+    def find_session(self, session_id: str) -> SessionMatch:
+        """The recording that was sent to server session `session_id`, now or before it was
+        sent again to a new session; NotFoundError when no recording here was."""
+        rows = self._read(
+            "SELECT recording_id, remote_recording_id FROM recordings WHERE session_id = ? "
+            "ORDER BY created_at, recording_id",
+            (session_id,),
+        )
+        current = bool(rows)
+        if not rows and self._schema >= 2:
+            rows = self._read(
+                "SELECT recording_id, remote_recording_id FROM earlier_sessions "
+                "WHERE session_id = ? ORDER BY replaced_at DESC",
+                (session_id,),
+            )
+        if not rows:
+            raise NotFoundError(f"No recording in the spool was sent to session {session_id!r}.")
+        return SessionMatch(
+            recording=self.recording(rows[0]["recording_id"]),
+            session_id=session_id,
+            remote_recording_id=rows[0]["remote_recording_id"],
+            current=current,
+        )
 
     def _update_recording(
         self, recording_id: str, assignment: str, params: tuple[Any, ...]

@@ -23,7 +23,8 @@ def add_parser(subparsers: Any) -> None:
         description="List every recording in the local spool with its state, length and the "
         "upload state of each chunk, and any gaps in its audio (microphone lost): their number "
         "and total length, and each one's marker before the chunk it precedes (--json: "
-        "'gaps' lists them, 'gaps_total_s' adds them up).",
+        "'gaps' lists them, 'gaps_total_s' adds them up; 'earlier_sessions' the sessions a "
+        "recording was sent to before the server lost them).",
     )
     add_data_dir(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -59,6 +60,10 @@ def _recording_dict(spool: Spool, rec: RecordingRow, gaps: list[AudioGap]) -> di
         "codec": rec.codec,
         "session_id": rec.session_id,
         "remote_recording_id": rec.remote_recording_id,
+        "earlier_sessions": [  # sent there before the server lost them; still name this recording
+            {"session_id": sid, "remote_recording_id": remote}
+            for sid, remote in spool.earlier_sessions(rec.recording_id)
+        ],
         "chunks_total": len(chunks),
         "chunk_counts": counts,
         "chunks": [_chunk_dict(c) for c in chunks],

@@ -2,7 +2,8 @@
 
 When SESSION_ID belongs to a recording in our spool, the gaps in its audio (microphone lost)
 are shown where they fell, as in the app; for a session we did not record there is nothing
-to say about gaps (JSON `"gaps": null`).
+to say about gaps (JSON `"gaps": null`). A recording sent again to a new session (the server
+had lost it) is still found by its earlier session's id.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from recorder.events import AudioGap, Event, TranscriptUpdated
 from recorder.gaps import read_gaps
 from recorder.heidi.client import HeidiClient
 from recorder.heidi.errors import HeidiError
-from recorder.spool import DB_NAME, Spool
+from recorder.spool import DB_NAME, NotFoundError, SessionMatch, Spool
 from recorder.transcript import TranscriptPoller, joined_text, merge_live
 
 
@@ -40,7 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="print a session's transcript (final, or live with --live)",
         description="Print the final transcript of SESSION_ID, or with --live the live "
         "transcript and each chunk's status; --follow keeps printing changes until Ctrl-C. "
-        "If the session is a recording in the spool whose microphone was lost, each gap is "
+        "If the session is a recording in the spool (also by the id of a session it was "
+        "sent to before being sent again to a new one) whose microphone was lost, each gap is "
         "marked where it fell ('[no audio for N s: microphone lost]', the chunks' texts then "
         'printed as paragraphs); --json adds the gaps as data ("gaps": a list, or null when '
         "the session is not one of the spool's recordings).",
@@ -101,12 +103,11 @@ class SessionGaps:
     there is nothing to show (gaps() is None). A spool is never created just to look.
     """
 
-    def __init__(self, spool: Spool | None = None, recording_id: str = "") -> None:
+    def __init__(self, spool: Spool | None = None, match: SessionMatch | None = None) -> None:
         self._spool = spool
-        self.recording_id = recording_id
-        self.remote_recording_id: str | None = None
-        if spool is not None:
-            self.remote_recording_id = spool.recording(recording_id).remote_recording_id
+        self.recording_id = "" if match is None else match.recording.recording_id
+        # The segment recording of the session asked for (an earlier session had its own).
+        self.remote_recording_id = None if match is None else match.remote_recording_id
 
     @classmethod
     def look_up(cls, data_dir: Path, session_id: str) -> SessionGaps:
@@ -121,10 +122,18 @@ class SessionGaps:
                 file=sys.stderr,
             )
             return cls()
-        try:
-            for rec in spool.recordings():
-                if rec.session_id == session_id:
-                    return cls(spool, rec.recording_id)
+        try:  # the recording's current session, or one it was sent to before the server lost it
+            match = spool.find_session(session_id)
+            if not match.current:
+                print(
+                    f"note: session {session_id} is an earlier upload of recording "
+                    f"{match.recording.recording_id}: the server in use then no longer knew it, "
+                    f"so the recording was sent again as session {match.recording.session_id}.",
+                    file=sys.stderr,
+                )
+            return cls(spool, match)
+        except NotFoundError:
+            pass
         except (RecorderError, OSError) as error:
             print(
                 f"warning: cannot tell whether this session's audio has gaps: {error}",
@@ -135,7 +144,9 @@ class SessionGaps:
 
     def gaps(self) -> list[AudioGap] | None:
         """The recording's gaps, or None when the session is not one of our recordings."""
-        return None if self._spool is None else read_gaps(self._spool, self.recording_id)
+        if self._spool is None or not self.recording_id:
+            return None
+        return read_gaps(self._spool, self.recording_id)
 
     def close(self) -> None:
         if self._spool is not None:

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from recorder import exit_codes
 from recorder.events import AudioGap
 from recorder.gaps import save_gap
 from recorder.spool import Spool
+from recorder.states import RecordingState
 from tests.cli_helpers import run_cli
 from tests.fixtures.local_server import LocalServerProcess
 from tests.integration.heidi_helpers import EMAIL, USER_ID, record_consult, words
@@ -255,6 +257,41 @@ def test_transcript_command_marks_the_gaps_of_a_spool_recording(
     first = json.loads(follow.stdout.splitlines()[0])
     assert [g["marker"] for g in first["gaps"]] == [FIRST_MARKER, LAST_MARKER]
     assert first["transcript"].split("\n\n")[1] == FIRST_MARKER
+
+
+def test_transcript_of_an_earlier_session_of_a_recording_sent_again_marks_its_gaps(
+    recorded: Recorded,
+    uploaded: Uploaded,
+    make_local_server: Callable[..., LocalServerProcess],
+    tmp_path: Path,
+) -> None:
+    """The app moved to another server before fetching the final transcript: that server does
+    not know the session, so the recording is sent again to a new one. The first session's id
+    (still on the first server) must still find the recording, and so its gaps."""
+    data = tmp_path / "data"
+    shutil.copytree(uploaded.data, data)
+    with Spool.open(data) as spool:
+        first_remote = spool.recording(recorded.gapped).remote_recording_id
+        spool.set_recording_state(recorded.gapped, RecordingState.FINISHED)  # final not fetched
+    other = make_local_server()
+    moved = run(data, "resume", "--server", other.base_url, "--timeout", "180", **uploaded.env)
+    assert moved.returncode == exit_codes.OK, moved.stdout + moved.stderr
+    with Spool.open(data) as spool:
+        new_session = spool.recording(recorded.gapped).session_id
+    assert new_session and new_session != uploaded.session_id  # really sent again
+
+    args = ("transcript", uploaded.session_id, "--server", uploaded.server_url)
+    old = run(data, *args, "--json", **uploaded.env)
+    assert old.returncode == exit_codes.OK, old.stderr
+    body = json.loads(old.stdout)
+    assert body["gaps"] is not None, "the earlier session id did not find its recording"
+    assert [g["marker"] for g in body["gaps"]] == [FIRST_MARKER, LAST_MARKER]
+    (resumed, _) = transcripts(uploaded.resume_stdout)
+    assert body["transcript"].strip() == resumed.strip()  # markers where they fell, as before
+    assert f"sent again as session {new_session}" in old.stderr
+
+    with Spool.open(data) as spool:  # the spool keeps the earlier session beside the new one
+        assert spool.earlier_sessions(recorded.gapped) == [(uploaded.session_id, first_remote)]
 
 
 def test_transcript_of_a_session_not_in_our_spool_says_nothing_of_gaps(

@@ -154,9 +154,43 @@ def test_reopen_keeps_everything(tmp_path: Path) -> None:
     assert (second.recordings(), second.chunks(rid)) == before
     assert len(decoded(second, rid)) == len(audio)
     versions = sqlite3.connect(data / "spool.db").execute("SELECT version FROM schema_version")
-    assert [v for (v,) in versions] == [1]
+    assert [v for (v,) in versions] == [1, 2]
     assert sqlite3.connect(data / "spool.db").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     second.close()
+
+
+def test_a_schema_1_spool_is_migrated_and_keeps_earlier_session_ids(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Spool.open(data, key=KEY) as first:
+        rid = record(first, tone(3.0))
+        first.set_recording_remote(rid, session_id="s-1", remote_recording_id="r-1")
+        before = (first.recordings(), first.chunks(rid))
+    db = sqlite3.connect(data / "spool.db")  # as the app before `earlier_sessions` left it
+    db.executescript("DROP TABLE earlier_sessions; DELETE FROM schema_version WHERE version > 1;")
+    db.close()
+    with Spool.open(data, key=KEY) as spool:
+        assert (spool.recordings(), spool.chunks(rid)) == before  # nothing lost
+        assert spool.earlier_sessions(rid) == []
+        assert spool.find_session("s-1").current
+        # the server lost s-1: the recording is sent again to s-2
+        spool.set_recording_remote(rid, session_id="s-2", remote_recording_id="r-2")
+        spool.set_recording_remote(rid, session_id="s-2")  # the same id again: nothing kept
+        assert spool.earlier_sessions(rid) == [("s-1", "r-1")]
+        old, new = spool.find_session("s-1"), spool.find_session("s-2")
+        assert (old.recording.recording_id, old.remote_recording_id, old.current) == (
+            rid,
+            "r-1",
+            False,
+        )
+        assert (new.recording.session_id, new.remote_recording_id, new.current) == (
+            "s-2",
+            "r-2",
+            True,
+        )
+        with pytest.raises(NotFoundError):
+            spool.find_session("s-unknown")
+    versions = sqlite3.connect(data / "spool.db").execute("SELECT version FROM schema_version")
+    assert [v for (v,) in versions] == [1, 2]
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
