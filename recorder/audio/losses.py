@@ -50,9 +50,13 @@ class AudioLoss:
 
     `at_s` counts the audio the capture delivered (device frames / device rate, the same
     seconds `read()` returns at the target rate). `lost_s` is exact for ring_full. For the
-    others both are estimates: through PulseAudio measured within 0.1 s (place) and 40 ms
-    (size, on the low side: the smaller of the ADC clock's and the arrival times' reading).
-    Reported up to ~2 s after the cut (once the clock has settled).
+    others both are estimates. Through PulseAudio the size is measured within 40 ms (on the
+    low side: the smaller of the ADC clock's and the arrival times' reading). The place is
+    where paced delivery resumed after the backlog: at the cut or after it, by the audio the
+    sound server already held past the cut when the stall ended (it arrives with the backlog
+    and its timestamps cannot tell the two apart). Usually within 0.06 s; through a null sink
+    on a loaded machine measured up to 0.6 s late. Reported up to ~2 s after the cut (once the
+    clock has settled).
     """
 
     at_s: float

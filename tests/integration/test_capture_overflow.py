@@ -111,6 +111,10 @@ def _exact_cut(reference: Pcm, captured: Pcm, before: int, jump: int, cut_at: in
     return cut_at
 
 
+# How much later than the true cut a sound-server loss may be placed (see AudioLoss).
+PLACED_LATE_BY_AT_MOST_S = 1.0
+
+
 def freeze_while_noise_plays(
     pulse: PulseDaemon,
     tmp_path: Path,
@@ -189,13 +193,16 @@ def test_sound_server_dropping_a_frozen_capture_is_measured_and_reported(
     assert true_lost_s > 0.3, "the sound server did not drop audio: the setup is broken"
     assert true_at_s[-1] - true_at_s[0] < 1.0, f"more than one stall lost audio: {cuts}"
 
-    # The loss is found, placed where paced delivery resumed after the backlog, and measured.
-    # Both come from PortAudio's clocks: measured within 0.1 s (place) and 40 ms (size).
+    # The loss is found, placed where paced delivery resumed after the backlog, and measured
+    # (from PortAudio's clocks: size within 40 ms). The place is at the cut or later: audio
+    # the sound server held past the cut arrives with the backlog, indistinguishable from it
+    # (usually < 0.06 s; up to 0.6 s measured on a loaded machine, the null sink rendering in
+    # large blocks). Never before the cut: the marker must not claim audio that was kept.
     assert losses, "audio was lost and the capture did not notice"
     assert {loss.cause for loss in losses} <= {INPUT_TIMING, INPUT_OVERFLOW}
     assert abs(sum(loss.lost_s for loss in losses) - true_lost_s) < 0.1
     for loss in losses:
-        assert true_at_s[0] - 0.15 <= loss.at_s <= true_at_s[-1] + 0.15
+        assert true_at_s[0] - 0.15 <= loss.at_s <= true_at_s[-1] + PLACED_LATE_BY_AT_MOST_S
     assert stats["lost_s"] == pytest.approx(sum(loss.lost_s for loss in losses))
 
     # ... and said, in words, with its size.
