@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     collector = GuiThreadCollector(app)  # Qt objects must never be freed by a worker thread
     startup = Startup(app, window, EventBridge())
-    _quit_on_signals(startup)
+    quit_on_signals(startup.quit_now, window)
     QTimer.singleShot(0, startup.begin)  # after the window's first paint
     code = app.exec()
     collector.stop()
@@ -112,7 +112,8 @@ class Startup:
         return True
 
     def quit_now(self) -> None:
-        """Quit cleanly: through the controller once wired (the last chunk is flushed)."""
+        """Quit cleanly: through the controller once wired (the last chunk is flushed, then the
+        app quits; a second request meanwhile changes nothing)."""
         if self.controller is not None:
             self.controller.guard.quit_now()
         else:
@@ -120,14 +121,15 @@ class Startup:
             self.app.quit()
 
 
-def _quit_on_signals(startup: Startup) -> None:
-    """SIGTERM (logout, shutdown) and Ctrl-C stop recording cleanly: the last chunk is flushed."""
+def quit_on_signals(quit_now: Callable[[], None], window: MainWindow) -> None:
+    """SIGTERM (logout, shutdown) and Ctrl-C stop recording cleanly: the last chunk is flushed
+    (`quit_now` starts the core shutdown off the GUI thread; the app quits when it is done)."""
 
     def on_signal(_signum: int, _frame: object) -> None:
-        QTimer.singleShot(0, startup.quit_now)
+        QTimer.singleShot(0, quit_now)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    wake = QTimer(startup.window)  # Python runs signal handlers only between bytecodes: tick
+    wake = QTimer(window)  # Python runs signal handlers only between bytecodes: tick
     wake.timeout.connect(lambda: None)
     wake.start(250)

@@ -3,6 +3,10 @@
 Busy + tray available: hide to the tray, keep recording/uploading. Busy + no
 tray: ask before quitting. Idle: shut the core down and quit. Stop never throws
 audio away: a quit while recording stops capture and keeps what was recorded.
+
+The core shuts down off the GUI thread (flushing the last chunk takes a while): the window
+stays responsive and says it is saving, Record/Stop are off, and the app quits once the
+core is done. Quit requests meanwhile (a second close, SIGTERM) change nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from ui.main_window import MainWindow
 from ui.tray import Tray
 
 Confirm = Callable[[str], bool]
+ShutdownCore = Callable[[Callable[[], None]], None]  # runs the callback when the core is done
 RECORDING_BUSY = "A consult is being recorded"  # the busy reason while capturing
+SAVING_TEXT = "Saving the recording… The app closes once the last audio is stored safely."
+CLOSING_TEXT = "Closing… the recorded audio stays safely on this computer."
 
 
 def quit_question(busy: str) -> str:
@@ -46,7 +53,7 @@ class CloseGuard(QObject):
         window: MainWindow,
         tray: Tray | None,
         busy_reason: Callable[[], str],
-        shutdown_core: Callable[[], None],
+        shutdown_core: ShutdownCore,
         confirm: Confirm = ask_user,
         quit_app: Callable[[], None] = QApplication.quit,
     ) -> None:
@@ -57,27 +64,33 @@ class CloseGuard(QObject):
         self.shutdown_core = shutdown_core
         self.confirm = confirm
         self.quit_app = quit_app
-        self.quitting = False
+        self.quitting = False  # the core shutdown has begun
+        self.finished = False  # the core is shut down: the window may close, the app quits
+        self.closing_text = ""  # what the window says while the core shuts down
         window.close_guard = self.close_requested
         if tray is not None:
             tray.show_requested.connect(self.show_window)
             tray.quit_requested.connect(self.quit)
 
     def close_requested(self) -> bool:
-        """Window closing: hide to the tray while busy, else ask, else shut down."""
-        if self.quitting:
+        """Window closing: hide to the tray while busy, else ask, else shut down.
+
+        The window itself closes only once the core is shut down (it shows the saving).
+        """
+        if self.finished:
             return True
+        if self.quitting:
+            return False  # still saving: the window closes when the core is done
         busy = self.busy_reason()
         if not busy:
             self._shutdown()
-            return True
+            return False
         if self.tray is not None:
             self.window.hide()
             self.tray.show(f"{busy}; it carries on in the background.")
             return False
         if self._confirm_quit(busy):
             self._shutdown()
-            return True
         return False
 
     def _confirm_quit(self, busy: str) -> bool:
@@ -85,24 +98,35 @@ class CloseGuard(QObject):
 
     def quit(self) -> None:
         """Quit from the menu or tray: ask first when busy."""
+        if self.quitting:
+            return
         busy = self.busy_reason()
         if busy and not self._confirm_quit(busy):
             return
         self._shutdown()
-        self.window.close()
 
     def quit_now(self) -> None:
         """Quit without asking (the OS is ending the session): stop, keep the audio, shut down."""
         self._shutdown()
-        self.window.close()
 
     def _shutdown(self) -> None:
+        """Start the one core shutdown; the app quits when it is done (`_shut_down`)."""
         if self.quitting:
             return
         self.quitting = True
-        self.shutdown_core()
+        text = SAVING_TEXT if self.busy_reason() == RECORDING_BUSY else CLOSING_TEXT
+        self.closing_text = text
+        self.window.show_closing(text)
+        if self.tray is not None and not self.window.isVisible():
+            self.tray.show(text)
+        self.shutdown_core(self._shut_down)
+
+    def _shut_down(self) -> None:
+        """GUI thread, once the core is shut down (the last chunk flushed): close and quit."""
+        self.finished = True
         if self.tray is not None:
             self.tray.hide()
+        self.window.close()
         self.quit_app()
 
     def show_window(self) -> None:

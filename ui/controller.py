@@ -147,14 +147,18 @@ class Controller(QObject):
         self.input_lost = self.input_lost and capturing
         w.controls.set_state(event.state)
         w.level.set_active(event.state is SessionState.RECORDING)
-        w.session.lock(capturing or event.state is SessionState.FINISHING)
-        w.devices.lock(capturing or self.source is not None)
+        closing = self.guard.quitting  # saving before quitting: nothing may change any more
+        w.session.lock(capturing or event.state is SessionState.FINISHING or closing)
+        w.devices.lock(capturing or self.source is not None or closing)
         if event.state is SessionState.FINISHING:
             w.session.reset_for_next_consult()
+        if closing:
+            w.status.showMessage(self.guard.closing_text)  # not "sending": the app is quitting
+        elif event.state is SessionState.FINISHING:
             w.status.showMessage("Recording stopped. Sending the last chunks — nothing is lost.")
         elif event.state is SessionState.DONE:
             w.status.showMessage(self._saved_text(), 15_000)
-        elif event.state is SessionState.FAILED:
+        if event.state is SessionState.FAILED:
             w.status.show_error(
                 event.reason or "Recording stopped by a problem; the audio so far is kept."
             )
@@ -226,7 +230,7 @@ class Controller(QObject):
     def record(self) -> None:
         """Start a recording with the consult details; the device opens off the GUI thread."""
         w = self.window
-        if self._starting or self.state not in STARTABLE:
+        if self._starting or self.state not in STARTABLE or self.guard.quitting:
             return
         consent = w.session.consent_given()
         if self._require_consent and not consent:
@@ -365,11 +369,25 @@ class Controller(QObject):
             return f"{pending or 'Some'} chunks are still waiting to upload"
         return ""
 
-    def shutdown_core(self) -> None:
-        """Stop capture if running (audio so far is kept) and shut the core down."""
-        if self.state in CAPTURING:
-            self._call(self.core.stop)
-        self._call(lambda: self.core.shutdown(wait_for_uploads_s=0))
+    def shutdown_core(self, on_done: Callable[[], None]) -> None:
+        """Stop capture if running (audio so far is kept) and shut the core down, off the GUI
+        thread: flushing the last chunk takes a while and the window must not freeze. `on_done`
+        runs on the GUI thread once the core is shut down (also after an error, shown)."""
+        core = self.core  # the worker's job holds no Qt object (they are freed on this thread)
+        capturing = self.state in CAPTURING or self._starting
+
+        def shut_down() -> None:
+            try:
+                if capturing:
+                    core.stop()
+            finally:
+                core.shutdown(wait_for_uploads_s=0)
+
+        def failed(error: BaseException) -> None:
+            self._show_error(error)
+            on_done()
+
+        run_in_background(shut_down, lambda _result: on_done(), failed)
 
     def _update_tray(self) -> None:
         if self.guard.tray is not None:

@@ -122,6 +122,14 @@ class MainWindow(QMainWindow):
             QWidget.setTabOrder(first, second)
         self.session.patient.setFocus()
 
+    def show_closing(self, text: str) -> None:
+        """The app is quitting and saves first: say so; nothing can be started or changed."""
+        self.controls.set_closing(text)
+        self.session.lock(True)
+        self.devices.lock(True)
+        self.settings_action.setEnabled(False)
+        self.status.showMessage(text)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         """Close only when the controller agrees (it may hide to the tray instead)."""
         if self.close_guard():

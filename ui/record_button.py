@@ -48,6 +48,7 @@ class RecordControls(QWidget):
         self._can_start = False
         self._why_not = ""
         self._problem = ""  # why the last Record did not start (shown until the next try)
+        self._closing = ""  # the app is quitting and saving: what to say (all buttons off)
         self.main_button = QPushButton()
         self.main_button.setMinimumHeight(64)
         big = QFont(self.main_button.font())
@@ -118,6 +119,11 @@ class RecordControls(QWidget):
         self._problem = message
         self._render()
 
+    def set_closing(self, text: str) -> None:
+        """The app is quitting: Record and Stop go off for good; `text` says it is saving."""
+        self._closing = text
+        self._render()
+
     def set_elapsed(self, seconds: float) -> None:
         """Recorded time so far (pauses excluded)."""
         self.elapsed_label.setText(format_duration(seconds))
@@ -126,6 +132,9 @@ class RecordControls(QWidget):
     def _render(self) -> None:
         state = self._state
         pixmap = QStyle.StandardPixmap
+        if self._closing:
+            self._render_closing()
+            return
         if state is SessionState.RECORDING:
             text, tip, icon = (
                 "Pause",
@@ -171,8 +180,22 @@ class RecordControls(QWidget):
             self.hint_label.setText(self._why_not if idle and not self._can_start else "")
         self.hint_label.setVisible(bool(self.hint_label.text()))
 
+    def _render_closing(self) -> None:
+        self.main_button.setText("Saving…")
+        self.main_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        self.main_button.setToolTip(self._closing)
+        self.main_button.setEnabled(False)
+        self.main_button.setAccessibleName("Saving")
+        self.main_button.setAccessibleDescription(self._closing)
+        self.stop_button.setEnabled(False)
+        self.hint_label.setStyleSheet("")
+        self.hint_label.setText(self._closing)
+        self.hint_label.setVisible(True)
+
     # --- user intent ------------------------------------------------------------------
     def _main_clicked(self) -> None:
+        if self._closing:
+            return
         if self._state is SessionState.RECORDING:
             self.pause_clicked.emit()
         elif self._state is SessionState.PAUSED:
@@ -181,6 +204,8 @@ class RecordControls(QWidget):
             self._record()
 
     def _record_key(self) -> None:
+        if self._closing:
+            return
         if self._state not in _CAPTURING and self.main_button.isEnabled():
             self._record()
 
@@ -197,5 +222,5 @@ class RecordControls(QWidget):
         self.save_pressed.emit(SAVE_HINT.format(stop=_keys(STOP_KEYS)))
 
     def _stop(self) -> None:
-        if self._state in _CAPTURING:
+        if self._state in _CAPTURING and not self._closing:
             self.stop_clicked.emit()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
 from recorder.audio import FileSpec
-from recorder.events import RecordingStateChanged
+from recorder.events import ChunkRecorded, ElapsedChanged, RecordingStateChanged
+from recorder.spool import Spool
 from recorder.states import RecordingState, SessionState
 from tests.ui.harness import consult_slice, heidi_settings, running_app
+from ui.app import quit_on_signals
 
 pytestmark = pytest.mark.slow
 
@@ -31,24 +36,95 @@ def heidi(local_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 def test_without_a_tray_closing_asks_and_keeps_the_audio(
     qtbot: QtBot, tmp_path: Path, heidi: Any, consult_20s: Path
 ) -> None:
-    with running_app(qtbot, tmp_path / "data", heidi, FileSpec(consult_20s, speed=1)) as app:
+    data = tmp_path / "data"
+    with running_app(qtbot, data, heidi, FileSpec(consult_20s, speed=1)) as app:
         app.start_recording(qtbot)
+        app.wait(qtbot, lambda: _recorded_s(app.events) >= 2.0, 15)
         app.answers.append(False)
         assert not app.window.close()
         assert app.window.isVisible() and app.controller.state is SessionState.RECORDING
         assert app.questions and app.questions[0].startswith("A consult is being recorded")
         assert "stays safely on this computer" in app.questions[0]
+
+        guard = app.controller.guard
+        ticks_while_saving: list[int] = []
+        timer = QTimer()  # fires on every pass of the event loop
+        timer.timeout.connect(
+            lambda: ticks_while_saving.append(1) if guard.quitting and not app.quits else None
+        )
+        timer.start(0)
         app.answers.append(True)
-        assert app.window.close()
-        assert app.quits == [1]
+        assert not app.window.close(), "the window stays up, saying it saves, until saved"
+        assert app.quits == [], "the app quits only once the core is shut down"
+        controls = app.window.controls
+        assert not controls.main_button.isEnabled() and not controls.stop_button.isEnabled()
+        assert controls.hint_label.text().startswith("Saving the recording")
+        assert app.window.status.currentMessage().startswith("Saving the recording")
+        # more quit requests while it saves: no second question, shutdown nor early quit
+        assert not app.window.close()
+        guard.quit()
+        guard.quit_now()
+        assert len(app.questions) == 2 and app.quits == []
+        app.wait(qtbot, lambda: app.quits == [1], 30)
+        timer.stop()
+        assert ticks_while_saving, "the GUI thread froze while the core shut down"
+        assert not app.window.isVisible()
+        assert controls.hint_label.text().startswith("Saving the recording"), "Record stays off"
+        recorded = [e for e in app.events if isinstance(e, ChunkRecorded)]
+        last_elapsed = _recorded_s(app.events)
+        assert any(
+            isinstance(e, RecordingStateChanged) and e.state is RecordingState.RECORDED
+            for e in app.events
+        ), "quitting stopped capture and committed what was recorded"
 
-        def flushed() -> bool:  # quitting stopped capture and committed what was recorded
-            return any(
-                isinstance(e, RecordingStateChanged) and e.state is RecordingState.RECORDED
-                for e in app.events
-            )
+    # after quit: every chunk is in the spool, with all the audio recorded
+    chunk_indexes, seconds = _spooled(data)
+    assert chunk_indexes == [e.index for e in recorded]
+    assert seconds >= last_elapsed >= 2.0
 
-        app.wait(qtbot, flushed, 30)
+
+def test_sigterm_while_recording_saves_the_last_chunk_then_quits(
+    qtbot: QtBot, tmp_path: Path, heidi: Any, consult_20s: Path
+) -> None:
+    data = tmp_path / "data"
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with running_app(qtbot, data, heidi, FileSpec(consult_20s, speed=1)) as app:
+            app.start_recording(qtbot)
+            app.wait(qtbot, lambda: _recorded_s(app.events) >= 1.0, 15)
+            quit_on_signals(app.controller.guard.quit_now, app.window)
+            os.kill(os.getpid(), signal.SIGTERM)  # a logout
+            app.wait(qtbot, lambda: app.controller.guard.quitting, 10)
+            assert not app.window.controls.stop_button.isEnabled()
+            os.kill(os.getpid(), signal.SIGTERM)  # again, while it saves: changes nothing
+            app.wait(qtbot, lambda: app.quits == [1], 30)
+            assert app.questions == [], "the OS is ending the session: nothing is asked"
+            qtbot.wait(100)  # the second signal's quit_now (queued first) has run
+            assert app.quits == [1]
+            last_elapsed = _recorded_s(app.events)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    _indexes, seconds = _spooled(data)
+    assert seconds >= last_elapsed >= 1.0
+
+
+def _spooled(data: Path) -> tuple[list[int], float]:
+    """The one recording in the spool at `data`: its chunk indexes and its seconds of audio."""
+    spool = Spool.open(data)
+    try:
+        [recording] = spool.recordings()
+        rid = recording.recording_id
+        chunks = spool.chunks(rid)
+        samples = sum(len(spool.read_chunk_pcm(rid, chunk.index)) for chunk in chunks)
+        return [chunk.index for chunk in chunks], samples / recording.sample_rate
+    finally:
+        spool.close()
+
+
+def _recorded_s(events: list[Any]) -> float:
+    """The recorded time the core last reported."""
+    return max((e.elapsed_s for e in events if isinstance(e, ElapsedChanged)), default=0.0)
 
 
 def test_closing_with_uploads_waiting_asks_about_the_uploads_not_the_recording(
@@ -93,8 +169,9 @@ def test_with_a_tray_closing_hides_and_recording_goes_on(
 def test_idle_close_shuts_down_without_asking(qtbot: QtBot, tmp_path: Path, heidi: Any) -> None:
     with running_app(qtbot, tmp_path / "data", heidi, None) as app:
         app.wait(qtbot, lambda: app.window.status.connection.text().startswith("Connected"), 30)
-        assert app.window.close()
-        assert app.questions == [] and app.quits == [1]
+        assert not app.window.close(), "it closes once the core is shut down, off this thread"
+        app.wait(qtbot, lambda: app.quits == [1], 30)
+        assert app.questions == [] and not app.window.isVisible()
 
 
 def test_export_writes_the_transcript_with_gap_markers(

@@ -88,6 +88,30 @@ def test_record_button_follows_state_and_consent_gate(qtbot: QtBot) -> None:
         assert widget.accessibleName()
 
 
+def test_record_controls_stay_off_while_the_app_saves_to_quit(qtbot: QtBot) -> None:
+    controls = RecordControls()
+    qtbot.addWidget(controls)
+    controls.set_can_start(True)
+    controls.set_state(SessionState.RECORDING)
+    controls.set_closing("Saving the recording…")
+    assert not controls.main_button.isEnabled() and not controls.stop_button.isEnabled()
+    assert controls.hint_label.text() == "Saving the recording…"
+    emitted: list[str] = []
+    controls.record_clicked.connect(lambda: emitted.append("record"))
+    controls.pause_clicked.connect(lambda: emitted.append("pause"))
+    controls.stop_clicked.connect(lambda: emitted.append("stop"))
+    for state in (SessionState.RECORDING, SessionState.DONE):  # the state moves on meanwhile
+        controls.set_state(state)
+        assert not controls.main_button.isEnabled() and not controls.stop_button.isEnabled()
+        for action in (controls.record_action, controls.pause_action, controls.stop_action):
+            action.trigger()
+    assert emitted == []
+    controls.set_closing("")  # the check above can fail: without the closing, keys act
+    controls.set_state(SessionState.RECORDING)
+    controls.stop_action.trigger()
+    assert emitted == ["stop"]
+
+
 def test_status_bar_says_where_uploads_go(qtbot: QtBot) -> None:
     bar = StatusBar()
     qtbot.addWidget(bar)
