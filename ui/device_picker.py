@@ -9,9 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
 DEFAULT_DEVICE_LABEL = "System default microphone"
+MIN_DEVICE_CHARS = 12  # the combo's width in characters; longer names are elided in it
 
 
 def device_name(device: object) -> str:
@@ -31,17 +40,24 @@ class DevicePicker(QWidget):
         self.combo.setAccessibleName("Input device")
         self.combo.setAccessibleDescription("The microphone to record from")
         self.combo.addItem(DEFAULT_DEVICE_LABEL, None)
+        # a long device name must not widen the left pane: the list shows it whole
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.combo.setMinimumContentsLength(MIN_DEVICE_CHARS)
         self.refresh = QPushButton("Refresh")
         self.refresh.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
         self.refresh.setToolTip("Look for microphones again (only while not recording)")
         self.refresh.setAccessibleName("Refresh input devices")
         label = QLabel("&Microphone:")
         label.setBuddy(self.combo)
-        layout = QHBoxLayout(self)
+        row = QHBoxLayout()  # the label above the choice: the pane stays narrow
+        row.addWidget(self.combo, 1)
+        row.addWidget(self.refresh)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(label)
-        layout.addWidget(self.combo, 1)
-        layout.addWidget(self.refresh)
+        layout.addLayout(row)
         self.refresh.clicked.connect(self.refresh_requested)
         self.combo.currentIndexChanged.connect(self.device_changed)
 

@@ -6,9 +6,17 @@ from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QGroupBox, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGroupBox,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.chunk_view import ChunkView
 from ui.device_picker import DevicePicker
@@ -35,6 +43,23 @@ def _group(title: str, *widgets: QWidget) -> QGroupBox:
     for widget in widgets:
         layout.addWidget(widget)
     return box
+
+
+class ScrollToFocus(QObject):
+    """Scrolls a pane to the field of it that gets the keyboard focus, also from outside it
+    (Tab from the transcript, the focus at start): QScrollArea does so only within itself."""
+
+    def __init__(self, pane: QScrollArea, inner: QWidget) -> None:
+        super().__init__(pane)
+        self._pane = pane
+        for widget in inner.findChildren(QWidget):
+            if widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
+                widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn and isinstance(watched, QWidget):
+            self._pane.ensureWidgetVisible(watched)
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -64,13 +89,23 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(_group("Input", self.level, self.devices))
         left_layout.addWidget(_group("Consult", self.session))
         left_layout.addStretch(1)
+        # in a short window (a laptop at 150 % scaling) the left pane scrolls, never cut off
+        self.left_pane = QScrollArea()
+        self.left_pane.setWidget(left)
+        self.left_pane.setWidgetResizable(True)
+        self.left_pane.setFrameShape(QFrame.Shape.NoFrame)
+        self.left_pane.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.left_pane.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its fields
+        self._scroll_to_focus = ScrollToFocus(self.left_pane, left)
+        bar = self.left_pane.verticalScrollBar().sizeHint().width()
+        self.left_pane.setMinimumWidth(left.minimumSizeHint().width() + bar)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.chunks)
         right.addWidget(self.transcript)
         right.setStretchFactor(0, 2)
         right.setStretchFactor(1, 3)
         main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(left)
+        main.addWidget(self.left_pane)
         main.addWidget(right)
         main.setStretchFactor(1, 1)
         main.setChildrenCollapsible(False)

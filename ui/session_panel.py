@@ -7,8 +7,20 @@ what was consented to is what is recorded.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
+
+MIN_LANGUAGE_CHARS = 14  # the combo's width in characters; longer names are elided in it
+CONSENT_TEXT = "The patient has consented to this consult being recorded"
 
 LANGUAGES = (
     ("English", "en"),
@@ -17,6 +29,24 @@ LANGUAGES = (
     ("English (United Kingdom)", "en-GB"),
     ("English (Canada)", "en-CA"),
 )
+
+
+class _ClickableLabel(QLabel):
+    """The consent words: wrapped (a checkbox's own text cannot wrap and kept the pane wide),
+    and a click on them ticks the box, as a click on a checkbox's own text does."""
+
+    def __init__(self, text: str, box: QCheckBox) -> None:
+        super().__init__(text)
+        self._box = box
+        self.setWordWrap(True)
+        self.setBuddy(box)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() is Qt.MouseButton.LeftButton and self._box.isEnabled():
+            self._box.toggle()
+            self._box.setFocus(Qt.FocusReason.MouseFocusReason)
+        super().mouseReleaseEvent(event)
 
 
 class SessionPanel(QWidget):
@@ -31,17 +61,26 @@ class SessionPanel(QWidget):
         self.patient.setAccessibleName("Patient name or EHR patient id")
         self.patient.setAccessibleDescription("Optional; sent with the consult to Heidi")
         self.patient.setMaxLength(200)
-        self.consent = QCheckBox("The patient has consented to this consult being recorded")
+        self.consent = QCheckBox()
+        self.consent_text = _ClickableLabel(CONSENT_TEXT, self.consent)
         self.consent.setAccessibleName("Patient consent")
         self.consent.setAccessibleDescription("Required before recording can start")
         self.language = QComboBox()
         self.language.setAccessibleName("Consult language")
         for label, code in LANGUAGES:
             self.language.addItem(f"{label} ({code})", code)
+        # narrower than its longest item (the list shows them whole): the pane stays narrow
+        self.language.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.language.setMinimumContentsLength(MIN_LANGUAGE_CHARS)
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addRow("&Patient:", self.patient)
-        layout.addRow(self.consent)  # the whole width: its words are the longest here
+        consent_row = QHBoxLayout()  # the whole width: its words are the longest here
+        consent_row.addWidget(self.consent, 0, Qt.AlignmentFlag.AlignTop)
+        consent_row.addWidget(self.consent_text, 1)
+        layout.addRow(consent_row)
         layout.addRow("&Language:", self.language)
         self.patient.textChanged.connect(self.changed)
         self.consent.toggled.connect(self.changed)
@@ -77,10 +116,11 @@ class SessionPanel(QWidget):
         )
         self.consent.setAccessibleDescription(why)
         self.consent.setToolTip(why)
+        self.consent_text.setToolTip(why)
 
     def lock(self, locked: bool) -> None:
         """While recording, the consult details cannot change."""
-        for widget in (self.patient, self.consent, self.language):
+        for widget in (self.patient, self.consent, self.consent_text, self.language):
             widget.setEnabled(not locked)
 
     def reset_for_next_consult(self) -> None:
