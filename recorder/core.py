@@ -155,7 +155,8 @@ class AmbientCore:
         try:
             self._spool = Spool.open(self._data_dir)
             if self._spool.key_warning:
-                self._emit(ErrorOccurred(self._spool.key_warning, where="spool"))
+                warning = self._spool.key_warning
+                self._emit(ErrorOccurred(warning, where="spool", severity="warning"))
             if not self._closing:
                 self._recover()
         except RecorderError as error:

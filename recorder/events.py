@@ -181,11 +181,16 @@ class ConnectionChanged:
 
 @dataclass(frozen=True)
 class ErrorOccurred:
-    """An error worth showing the user, in plain words."""
+    """An error worth showing the user, in plain words.
+
+    `severity` "warning": something IT should know while everything still works (the spool key
+    kept in a user-only file); "error": something failed.
+    """
 
     message: str
     where: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    severity: str = "error"
 
 
 Event = (

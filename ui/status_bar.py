@@ -40,13 +40,6 @@ def connection_text(event: ConnectionChanged, region: str = "") -> tuple[str, To
     return text, Tone.GOOD
 
 
-# The start of recorder.crypto.KEY_FILE_WARNING, which the core sends as
-# ErrorOccurred(where="spool") when the spool key lives in a user-only file: a notice for IT
-# (recording and uploads work), not a failure. Not imported: crypto pulls in `cryptography`,
-# which the window must not wait for at launch.
-KEY_FILE_NOTICE = "No OS keyring is available"
-
-
 def problem_tone(kind: str) -> Tone:
     """How a CaptureProblem of `kind` should look (ErrorOccurred passes '').
 
@@ -57,10 +50,9 @@ def problem_tone(kind: str) -> Tone:
 
 
 def error_tone(event: ErrorOccurred) -> Tone:
-    """How an ErrorOccurred should look: the key-file notice is a warning, the rest errors."""
-    if event.where == "spool" and event.message.startswith(KEY_FILE_NOTICE):
-        return Tone.WARN
-    return Tone.BAD
+    """How an ErrorOccurred should look: the core's warnings (the spool key kept in a user-only
+    file: a notice for IT, recording and uploads work) in the warning tone, errors as errors."""
+    return Tone.WARN if event.severity == "warning" else Tone.BAD
 
 
 MAX_ERROR_PX = 520  # long messages are elided (tooltip has them whole) so the window never widens

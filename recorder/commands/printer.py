@@ -49,6 +49,8 @@ class EventPrinter:
                 return self._transcript_lines(event), False
             case CaptureProblem(kind=kind, message=message):
                 return f"warning: {kind}: {message}", True
+            case ErrorOccurred(message=message, severity="warning"):
+                return f"warning: {message}", True
             case ErrorOccurred(message=message):
                 self.errors.append(message)
                 return f"error: {message}", True

@@ -57,12 +57,13 @@ def test_the_key_file_notice_shows_as_a_warning(
         assert shown != _icon_image(status, Tone.BAD)
 
 
-def test_other_spool_errors_stay_errors(qtbot: QtBot, tmp_path: Path) -> None:
+def test_errors_stay_errors_and_only_warnings_are_warnings(qtbot: QtBot, tmp_path: Path) -> None:
     bar = StatusBar()
     qtbot.addWidget(bar)
-    bar.show_problem(ErrorOccurred(KEY_FILE_WARNING.format(path=tmp_path), where="spool"))
+    notice = KEY_FILE_WARNING.format(path=tmp_path)
+    bar.show_problem(ErrorOccurred(notice, where="spool", severity="warning"))
     assert bar.error_tone is Tone.WARN
     bar.show_problem(ErrorOccurred("The spool folder cannot be written: disk full", "spool"))
     assert bar.error_tone is Tone.BAD
-    bar.show_problem(ErrorOccurred("No OS keyring is available, says the server", "upload"))
+    bar.show_problem(ErrorOccurred(notice, where="spool"))  # the words alone do not decide
     assert bar.error_tone is Tone.BAD
