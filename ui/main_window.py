@@ -85,11 +85,12 @@ class MainWindow(QMainWindow):
 
         left = QWidget()  # never narrower than its contents (a fixed minimum cut them off)
         left_layout = QVBoxLayout(left)
-        left_layout.addWidget(self.controls)
+        left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(_group("Input", self.level, self.devices))
         left_layout.addWidget(_group("Consult", self.session))
         left_layout.addStretch(1)
-        # in a short window (a laptop at 150 % scaling) the left pane scrolls, never cut off
+        # in a short window (a laptop at 150 % scaling) the left pane scrolls, never cut off;
+        # Record / Stop stay above it, never scrolled out of sight
         self.left_pane = QScrollArea()
         self.left_pane.setWidget(left)
         self.left_pane.setWidgetResizable(True)
@@ -99,13 +100,17 @@ class MainWindow(QMainWindow):
         self._scroll_to_focus = ScrollToFocus(self.left_pane, left)
         bar = self.left_pane.verticalScrollBar().sizeHint().width()
         self.left_pane.setMinimumWidth(left.minimumSizeHint().width() + bar)
+        left_column = QWidget()
+        column_layout = QVBoxLayout(left_column)
+        column_layout.addWidget(self.controls)
+        column_layout.addWidget(self.left_pane, 1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.chunks)
         right.addWidget(self.transcript)
         right.setStretchFactor(0, 2)
         right.setStretchFactor(1, 3)
         main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(self.left_pane)
+        main.addWidget(left_column)
         main.addWidget(right)
         main.setStretchFactor(1, 1)
         main.setChildrenCollapsible(False)

@@ -193,7 +193,11 @@ def test_in_a_short_narrow_window_the_left_pane_scrolls_and_nothing_is_cut(
     inner = pane.widget()
     assert inner.width() >= inner.minimumSizeHint().width(), "the pane's contents squeezed"
     assert inner.width() <= pane.viewport().width()
-    for widget in (window.controls.stop_button, window.session.consent, window.session.language):
+    for button in (window.controls.main_button, window.controls.stop_button):
+        # above the scrolled pane: in sight even with the focus on the patient field
+        assert button.visibleRegion().boundingRect() == button.rect(), button.text()
+        assert not pane.isAncestorOf(button)
+    for widget in (window.session.consent, window.session.language):
         pane.ensureWidgetVisible(widget)
         qtbot.wait(10)
         assert widget.visibleRegion().boundingRect() == widget.rect(), widget.accessibleName()
