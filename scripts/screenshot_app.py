@@ -88,9 +88,7 @@ def main(out: Path, speed: float, timeout_s: float) -> int:
             out.parent.mkdir(parents=True, exist_ok=True)
             window.grab().save(str(out))
             print(f"saved {out} (ready={ready}, waiting={waiting}, state={state.value})")
-            controller.guard.quitting = True
-            core.shutdown()
-            app.quit()
+            controller.guard.quit_now()  # as logout does: the last chunk is flushed, then quit
 
     timer = QTimer()
     timer.timeout.connect(poll)
