@@ -7,6 +7,10 @@ chunk acknowledged to the client survives a crash or power loss.
 Chunk states (internal): STORED (lazy upload, waits for a transcript GET),
 QUEUED, WORKING, READY, FAILED. The API shows STORED/QUEUED/WORKING as PENDING.
 
+A whole-file upload is transcribed in windows (server/windows.py); the text of each
+finished window is kept in `chunk_windows` until the chunk is final, so a transcription
+interrupted by a restart resumes at the next window instead of from the start.
+
 Each session remembers when it was last written to (`active_at`, seconds from the
 store's clock): retention drops sessions idle for longer than the retention period.
 """
@@ -60,6 +64,14 @@ CREATE TABLE IF NOT EXISTS chunks (
     created_at TEXT NOT NULL,
     queued_at REAL
 );
+CREATE TABLE IF NOT EXISTS chunk_windows (
+    chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+    generation INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    end_sample INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (chunk_id, seq)
+);
 CREATE UNIQUE INDEX IF NOT EXISTS chunks_recording_index ON chunks(recording_id, idx)
     WHERE recording_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS chunks_queue ON chunks(state, queued_at, id);
@@ -79,6 +91,15 @@ class Job:
     generation: int
     audio_file: str
     language_code: str | None = None  # the session's, read when the chunk is claimed
+
+
+@dataclass(frozen=True)
+class WindowDone:
+    """A transcribed window of a chunk: its place (`seq`, the sample where it ends) and text."""
+
+    seq: int
+    end_sample: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -283,6 +304,7 @@ class Store:
                 " WHERE id = ?",
                 (audio_file, duration, self._clock(), old["id"]),
             )
+            db.execute("DELETE FROM chunk_windows WHERE chunk_id = ?", (old["id"],))
             return ChunkStored(public_id, str(old["audio_file"]))
 
     def put_upload(self, session_id: str, audio_file: str, duration: float) -> tuple[str, int, str]:
@@ -363,14 +385,23 @@ class Store:
         with self._tx() as db:
             return db.execute("UPDATE chunks SET state = 'QUEUED' WHERE state = 'WORKING'").rowcount
 
-    def claim(self) -> Job | None:
-        """Take the oldest queued chunk; one that crashed us MAX_ATTEMPTS times is FAILED."""
+    def claim(self, max_seconds: float | None = None) -> Job | None:
+        """Take the oldest queued chunk; one that crashed us MAX_ATTEMPTS times is FAILED.
+
+        `max_seconds`: only a chunk known to be at most this long (what a worker takes
+        between two windows of a long upload)."""
+        where = "c.state = 'QUEUED'"
+        params: tuple[float, ...] = ()
+        if max_seconds is not None:
+            where += " AND c.duration > 0 AND c.duration <= ?"
+            params = (max_seconds,)
         with self._tx() as db:
             while True:
                 row = db.execute(
                     "SELECT c.id, c.public_id, c.generation, c.audio_file, c.attempts, s.fields"
                     " FROM chunks c JOIN sessions s ON s.id = c.session_id"
-                    " WHERE c.state = 'QUEUED' ORDER BY c.queued_at, c.id LIMIT 1"
+                    f" WHERE {where} ORDER BY c.queued_at, c.id LIMIT 1",
+                    params,
                 ).fetchone()
                 if row is None:
                     return None
@@ -379,6 +410,7 @@ class Store:
                         "UPDATE chunks SET state = 'FAILED', reason = ? WHERE id = ?",
                         ("transcription was interrupted repeatedly; giving up", row["id"]),
                     )
+                    db.execute("DELETE FROM chunk_windows WHERE chunk_id = ?", (row["id"],))
                     continue
                 db.execute(
                     "UPDATE chunks SET state = 'WORKING', attempts = attempts + 1 WHERE id = ?",
@@ -393,6 +425,40 @@ class Store:
                     language if isinstance(language, str) else None,
                 )
 
+    def windows_done(self, job: Job) -> list[WindowDone]:
+        """The windows of this chunk transcribed so far (by an earlier run too), in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, end_sample, text FROM chunk_windows"
+                " WHERE chunk_id = ? AND generation = ? ORDER BY seq",
+                (job.chunk_id, job.generation),
+            ).fetchall()
+        return [WindowDone(r["seq"], r["end_sample"], r["text"]) for r in rows]
+
+    def save_window(self, job: Job, window: WindowDone) -> bool:
+        """Keep a finished window's text (durably, before the next window is started);
+        False when the chunk was replaced or is no longer ours. Progress made: the
+        interruptions counted against the chunk start again from zero."""
+        with self._tx() as db:
+            ours = db.execute(
+                "UPDATE chunks SET attempts = 0 WHERE id = ? AND generation = ?"
+                " AND state = 'WORKING'",
+                (job.chunk_id, job.generation),
+            ).rowcount
+            if ours != 1:
+                return False
+            db.execute(
+                "DELETE FROM chunk_windows WHERE chunk_id = ? AND (generation != ? OR seq >= ?)",
+                (job.chunk_id, job.generation, window.seq),
+            )
+            db.execute(
+                "INSERT INTO chunk_windows (chunk_id, generation, seq, end_sample, text)"
+                " VALUES (?,?,?,?,?)",
+                (job.chunk_id, job.generation, window.seq, window.end_sample, window.text),
+            )
+            self._touch_chunk_session(db, job.chunk_id)
+        return True
+
     def complete(self, job: Job, text: str, duration: float) -> bool:
         """Record a transcript unless the chunk was replaced meanwhile."""
         with self._tx() as db:
@@ -401,6 +467,7 @@ class Store:
                 " WHERE id = ? AND generation = ? AND state = 'WORKING'",
                 (text, duration, job.chunk_id, job.generation),
             ).rowcount
+            self._forget_windows(db, job, done)
             self._touch_chunk_session(db, job.chunk_id)
             return done == 1
 
@@ -411,8 +478,14 @@ class Store:
                 " WHERE id = ? AND generation = ? AND state = 'WORKING'",
                 (reason, job.chunk_id, job.generation),
             ).rowcount
+            self._forget_windows(db, job, done)
             self._touch_chunk_session(db, job.chunk_id)
             return done == 1
+
+    def _forget_windows(self, db: sqlite3.Connection, job: Job, final: int) -> None:
+        """The chunk's result is final: its window texts are no longer needed (patient data)."""
+        if final == 1:
+            db.execute("DELETE FROM chunk_windows WHERE chunk_id = ?", (job.chunk_id,))
 
     def _touch_chunk_session(self, db: sqlite3.Connection, chunk_id: int) -> None:
         """A chunk's result counts as activity: retention runs from the last transcript."""
