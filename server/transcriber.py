@@ -6,7 +6,6 @@ import importlib.resources
 import logging
 import os
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -103,12 +102,3 @@ class Transcriber:
             condition_on_previous_text=False,
         )
         return " ".join(segment.text.strip() for segment in segments if segment.text.strip())
-
-    def transcribe_windows(
-        self, windows: Iterable[NDArray[np.float32]], language: str | None = None
-    ) -> str:
-        """Plain text of consecutive windows of one recording (server/windows.py), each
-        transcribed as it comes, so only one window is in memory at a time. Joined as the
-        segments of one clip are: by single spaces, empty windows (silence) left out."""
-        texts = (self.transcribe(window, language) for window in windows)
-        return " ".join(text for text in texts if text)

@@ -1,20 +1,61 @@
-"""A bounded pool of transcription threads fed from the persisted queue."""
+"""A bounded pool of transcription threads fed from the persisted queue.
+
+A chunk is transcribed window by window (server/windows.py). When a chunk has more than one
+window (a long whole-file upload), each finished window's text is stored before the next
+one starts: after a restart the chunk resumes at the first window not yet done, and between
+two of its windows the worker transcribes the short chunks queued meanwhile, so live chunks
+of other sessions do not wait for the whole file.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from server.audio import AudioRejected, DecodedAudio, check_integrity
+import numpy as np
+from numpy.typing import NDArray
+
+from server.audio import SAMPLE_RATE, AudioRejected, DecodedAudio, check_integrity
 from server.languages import LanguageUnsupported
-from server.store import Job, Store
+from server.store import Job, Store, WindowDone
 from server.transcriber import Transcriber
-from server.windows import windows
+from server.windows import WINDOW_MAX_S, windows
 
 log = logging.getLogger("server.workers")
+
+# Chunks at most this long (two windows) are taken between two windows of a longer one.
+SHORT_CHUNK_S = 2 * WINDOW_MAX_S
+
+T = TypeVar("T")
+
+
+def marking_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
+    """Each item with whether it is the last one (the next item is read ahead)."""
+    iterator = iter(items)
+    try:
+        current = next(iterator)
+    except StopIteration:
+        return
+    for following in iterator:
+        yield current, False
+        current = following
+    yield current, True
+
+
+@dataclass(frozen=True)
+class Transcribed:
+    text: str
+    windows: int
+    kept: int  # windows whose text was stored by an earlier, interrupted run
+
+
+class _Interrupted(Exception):
+    """The pool is stopping or the chunk was replaced: leave it, record nothing."""
 
 
 class WorkerPool:
@@ -61,7 +102,8 @@ class WorkerPool:
             self._wake.notify_all()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop taking work. A transcription in progress is left WORKING and resumed next start."""
+        """Stop taking work. A transcription in progress is left WORKING; the next start resumes
+        it at its first window not yet stored."""
         with self._wake:
             self._stopping = True
             self._wake.notify_all()
@@ -130,7 +172,7 @@ class WorkerPool:
                 removed += 1
         return removed
 
-    def _process(self, job: Job) -> None:
+    def _process(self, job: Job, take_short_chunks: bool = True) -> None:
         started = time.monotonic()
         try:
             if job.language_code:  # e.g. set under a multilingual model, now English-only
@@ -138,25 +180,88 @@ class WorkerPool:
             path = self._audio_dir / job.audio_file
             check_integrity(path)
             audio = DecodedAudio(path)  # decoded and transcribed a window at a time
-            text = self._transcriber.transcribe_windows(windows(audio), job.language_code)
+            result = self._transcribe(job, windows(audio), take_short_chunks)
             duration = audio.seconds
+        except _Interrupted:
+            return
         except (AudioRejected, LanguageUnsupported) as error:
             if self._store.fail(job, str(error)):
                 self._forget_audio(job)
             log.info("chunk %s FAILED: %s", job.public_id, error)
             return
         except Exception as error:  # a model or decoder crash must not stall the queue
+            if self._stopping:
+                return  # e.g. the store closed under us at shutdown: resumed next start
             log.exception("chunk %s could not be transcribed", job.public_id)
             if self._store.fail(job, f"transcription failed ({type(error).__name__})"):
                 self._forget_audio(job)
             return
-        if self._store.complete(job, text, duration):
+        if self._store.complete(job, result.text, duration):
             self._forget_audio(job)
             log.info(
-                "chunk %s READY (%.1f s of audio in %.2f s)",
+                "chunk %s READY (%.1f s of audio, %d window(s), %d kept from before a restart,"
+                " in %.2f s)",
                 job.public_id,
                 duration,
+                result.windows,
+                result.kept,
                 time.monotonic() - started,
             )
         else:
             log.info("chunk %s was replaced while being transcribed", job.public_id)
+
+    def _transcribe(
+        self, job: Job, parts: Iterable[NDArray[np.float32]], take_short_chunks: bool
+    ) -> Transcribed:
+        """Text of the windows joined as the segments of one clip are (single spaces,
+        silent windows left out). A window stored by an earlier run is not transcribed
+        again if it ends where it did (the same samples cut the same way); from the first
+        one that does not, the windows are transcribed anew."""
+        done = self._store.windows_done(job)
+        if done:
+            log.info(
+                "chunk %s: resuming after %d window(s) transcribed before a restart",
+                job.public_id,
+                len(done),
+            )
+        texts: list[str] = []
+        end = kept = 0
+        for seq, (window, last) in enumerate(marking_last(parts)):
+            end += len(window)
+            if seq < len(done):
+                if done[seq].end_sample == end:
+                    texts.append(done[seq].text)
+                    kept += 1
+                    continue
+                log.warning("chunk %s: window %d is cut differently now", job.public_id, seq)
+                done = done[:seq]
+            texts.append(self._transcriber.transcribe(window, job.language_code))
+            if seq == 0 and last:
+                break  # a single window (a live chunk): nothing to resume
+            if not last and not self._store.save_window(job, WindowDone(seq, end, texts[-1])):
+                log.info("chunk %s was replaced while being transcribed", job.public_id)
+                raise _Interrupted  # its new audio is queued again
+            log.info(  # once stored: each window is logged once, also across restarts
+                "chunk %s: window %d transcribed (ends at %.2f s)",
+                job.public_id,
+                seq,
+                end / SAMPLE_RATE,
+            )
+            if last:
+                break
+            if take_short_chunks:
+                self._take_short_chunks()
+            if self._stopping:
+                raise _Interrupted  # stays WORKING; the next start resumes after this window
+        return Transcribed(" ".join(t for t in texts if t), len(texts), kept)
+
+    def _take_short_chunks(self) -> None:
+        """Between two windows of a long chunk: transcribe the short chunks queued meanwhile
+        (oldest first), so a live recording's transcript keeps up during a long upload."""
+        while not self._stopping:
+            short = self._store.claim(max_seconds=SHORT_CHUNK_S)
+            if short is None:
+                return
+            self._process(short, take_short_chunks=False)
+            if self._on_done is not None:
+                self._on_done()
