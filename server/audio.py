@@ -19,9 +19,8 @@ from server.ogg import OggDamaged, check_ogg_file
 SAMPLE_RATE = 16000
 # The longest audio one upload may hold: a whole clinic day. A documented limit, not a
 # memory one: a file is decoded and transcribed a window at a time (server/windows.py), so
-# the server's memory does not grow with its length. The cap bounds how long one upload
-# holds a worker: 8 h take ~30 min on two cores with tiny.en (RTF ~0.06), while other
-# sessions' chunks wait.
+# the server's memory does not grow with its length. 8 h take ~30 min on two cores with
+# tiny.en (RTF ~0.06); short chunks are taken between its windows (server/workers.py).
 MAX_AUDIO_SECONDS = 8 * 3600
 MAX_PROBE_PACKETS = 64
 GROUP_SAMPLES = 500_000  # decoded samples resampled at once, as in faster-whisper
