@@ -139,12 +139,14 @@ def describe_os_error(error: OSError) -> str:
 
 def _start_logging(args: argparse.Namespace) -> None:
     from recorder import paths
-    from recorder.logs import configure_logging
+    from recorder.logs import configure_logging, log_started
 
     # an unusable data dir raises SpoolError here: reported like any other error
     log_file = None
+    data_dir = paths.data_dir(getattr(args, "data_dir", None))
     with contextlib.suppress(OSError):
-        log_file = configure_logging(paths.data_dir(getattr(args, "data_dir", None)))
+        log_file = configure_logging(data_dir)
     if log_file is None:  # no log file (read-only folder): keep log lines off the terminal
         for name in ("recorder", "server", "ui"):
             logging.getLogger(name).addHandler(logging.NullHandler())
+    log_started("cli", data_dir, version_string(), command=args.command)

@@ -33,7 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from recorder import paths
@@ -51,6 +51,7 @@ from recorder.events import (
     TranscriptUpdated,
 )
 from recorder.gaps import read_gaps
+from recorder.logs import audit, url_host
 from recorder.session import ConsultMeta, RecordingSession, SessionOptions
 from recorder.settings import Settings, load_settings, save_settings, set_api_key
 from recorder.spool import Spool
@@ -110,6 +111,7 @@ class AmbientCore:
         self._workers_done = threading.Condition(self._lock)
         self._close_after_workers = False  # shutdown left closing to the last worker
         self._connect_lock = threading.Lock()  # one _connect at a time
+        self._target_seen: tuple[str, str] | None = None  # (mode, host) uploads went to last
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -217,10 +219,17 @@ class AmbientCore:
             return
         if old is not None:
             old.close()
+        self._audit_target(uplink.target.mode, url_host(uplink.target.base_url))
         for recording_id in wanted:
             uplink.service.request_finish(recording_id)
         detail = uplink.target.base_url if uplink.target.mode == "heidi" else "local server"
         self._emit(ConnectionChanged(uplink.target.mode, detail, self.pending_uploads()))
+
+    def _audit_target(self, mode: str, host: str) -> None:
+        """Say so when uploads now go somewhere else than before (settings changed)."""
+        before, self._target_seen = self._target_seen, (mode, host)
+        if before is not None and before != (mode, host):
+            audit("upload.target_changed", mode=mode, host=host, was_mode=before[0], was=before[1])
 
     def shutdown(self, wait_for_uploads_s: float = 0.0) -> None:
         """Stop recording (flushing the last chunk), optionally wait for uploads, then stop."""
@@ -288,9 +297,11 @@ class AmbientCore:
         """
         settings.validate()
         effective = check_environment(replace(settings))
+        before = _saved_or_none()
         if api_key:
             set_api_key(api_key)
         save_settings(settings)
+        _audit_settings_saved(before, settings, api_key_changed=bool(api_key))
         with self._settings_lock:
             self._settings, self._settings_problem = effective, None
         self._run_worker("core-reconnect", self._reconnect)
@@ -304,9 +315,11 @@ class AmbientCore:
         saved = load_settings()
         if saved.input_device == input_device and saved.language_code == language_code:
             return
+        before = replace(saved)
         saved.input_device = input_device
         saved.language_code = language_code
         save_settings(saved)
+        _audit_settings_saved(before, saved, api_key_changed=False)
         current = self.settings
         current.input_device = input_device
         current.language_code = language_code
@@ -505,3 +518,25 @@ class AmbientCore:
             self._sink(event)
         except Exception:  # a broken consumer must not stop recording or uploading
             log.exception("event consumer failed")
+
+
+def _saved_or_none() -> Settings | None:
+    """The settings file as it is before a save (None if unreadable: every field then counts)."""
+    try:
+        return load_settings()
+    except RecorderError:
+        return None
+
+
+def _audit_settings_saved(
+    before: Settings | None, after: Settings, *, api_key_changed: bool
+) -> None:
+    """`settings.saved` with the names of the fields that changed, never their values."""
+    names = [
+        f.name
+        for f in fields(Settings)
+        if before is None or getattr(before, f.name) != getattr(after, f.name)
+    ]
+    if api_key_changed:
+        names.append("api_key")
+    audit("settings.saved", changed=",".join(names) or None)

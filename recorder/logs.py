@@ -2,17 +2,29 @@
 
 What is logged is decided at each call site (ids, counts, states, error classes);
 no transcript text, patient reference or audio is ever passed to a logger.
-`tests/integration/test_cli_upload.py` checks the log after a full consult.
+The audit trail for IT is the `audit:` lines (`audit()`): one event name and key=value fields
+holding ids, counts, durations, modes, hosts and field names only, never values of secrets.
+`tests/integration/test_cli_upload.py` and `tests/ui/test_app_log.py` check the log after a
+full consult.
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
+import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 LOG_NAME = "ambient-recorder.log"
-_configured: set[Path] = set()
+MAX_BYTES = 2_000_000
+BACKUP_COUNT = 3
+AUDIT_PREFIX = "audit:"
+_configured: dict[Path, logging.Handler] = {}
+_audit_log = logging.getLogger("recorder.audit")
+
+AuditValue = str | int | float | bool | None
 
 
 def log_path(data_dir: Path) -> Path:
@@ -27,7 +39,7 @@ def configure_logging(data_dir: Path, level: int = logging.INFO) -> Path | None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+            path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
         )
     except OSError:
         return None  # an unwritable data dir is reported by the spool, with a clear message
@@ -38,5 +50,65 @@ def configure_logging(data_dir: Path, level: int = logging.INFO) -> Path | None:
         logger = logging.getLogger(name)
         logger.setLevel(level)
         logger.addHandler(handler)
-    _configured.add(path)
+    _configured[path] = handler
     return path
+
+
+def stop_logging(path: Path) -> None:
+    """Detach and close the log file configured at `path` (the app at exit; tests run several)."""
+    handler = _configured.pop(path, None)
+    if handler is None:
+        return
+    for name in ("recorder", "server", "ui"):
+        logging.getLogger(name).removeHandler(handler)
+    handler.close()
+
+
+def audit(event: str, level: int = logging.INFO, **fields: AuditValue) -> None:
+    """One audit line for IT: `audit: <event> key=value ...`.
+
+    Callers pass ids, counts, durations, modes, hosts and field names only: never a patient
+    reference, transcript text, audio, or a key, token or password.
+    """
+    if not _audit_log.isEnabledFor(level):
+        return
+    parts = [AUDIT_PREFIX, event]
+    for key, value in fields.items():
+        if value is not None:  # a field that does not apply is left out
+            parts.append(f"{key}={_field(value)}")
+    _audit_log.log(level, "%s", " ".join(parts))
+
+
+def _field(value: str | int | float | bool) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    text = str(value)
+    if not text or any(c.isspace() or c == '"' for c in text):
+        return '"' + text.replace('"', "'") + '"'  # one field, even for a path with spaces
+    return text
+
+
+def url_host(url: str | None) -> str:
+    """The host[:port] of a URL: where uploads go, without path, user or password."""
+    if not url:
+        return "-"
+    try:
+        parts = urlsplit(url if "//" in url else f"//{url}")
+        host = parts.hostname or "-"
+        port = parts.port
+    except ValueError:
+        return "unparsable"
+    return f"{host}:{port}" if port else host
+
+
+def log_started(program: str, data_dir: Path, version: str, command: str | None = None) -> None:
+    """The first audit line of a run: which program and version, its data dir, its process."""
+    audit(
+        "start",
+        program=program,
+        command=command,
+        version=version,
+        pid=os.getpid(),
+        platform=sys.platform,
+        data_dir=str(data_dir),
+    )

@@ -52,6 +52,7 @@ from recorder.events import (
     describe_seconds,
 )
 from recorder.gaps import save_gap
+from recorder.logs import audit
 from recorder.spool import ChunkRow, Spool
 from recorder.states import RecordingState, SessionState
 
@@ -170,7 +171,7 @@ class RecordingSession:
             capture.stop()  # release the device; the few ms it captured were never recorded
             raise
         self.recording_id = recording.recording_id
-        log.info("recording %s started", recording.recording_id)
+        audit("recording.started", recording=recording.recording_id)
         self._set_state(SessionState.RECORDING)
         self._thread = threading.Thread(
             target=self._run, args=(capture, writer), name="recording-writer", daemon=True
@@ -184,6 +185,7 @@ class RecordingSession:
                 return
             self._paused.set()
             self._paused_at = time.monotonic()
+        audit("recording.paused", recording=self.recording_id, at_s=self.elapsed_s)
         self._set_state(SessionState.PAUSED)
 
     def resume(self) -> None:
@@ -194,6 +196,7 @@ class RecordingSession:
             if self._paused_at is not None:
                 self._pauses.append((self._paused_at, time.monotonic()))
                 self._paused_at = None
+        audit("recording.resumed", recording=self.recording_id)
         self._set_state(SessionState.RECORDING)
 
     def stop(self) -> None:
@@ -247,8 +250,11 @@ class RecordingSession:
             if self._state != SessionState.FINISHING:
                 self._set_state(SessionState.FINISHING)
             self._commit(writer.close(RecordingState.RECORDED))
-            log.info(
-                "recording %s recorded: %d chunks, %.1f s", rid, len(self.chunks), self.elapsed_s
+            audit(
+                "recording.stopped",
+                recording=rid,
+                chunks=len(self.chunks),
+                duration_s=self.elapsed_s,
             )
             self._emit(RecordingStateChanged(rid, RecordingState.RECORDED))
             if given_up is None:
@@ -506,7 +512,12 @@ class RecordingSession:
     def _fail(self, writer: Any, error: RecorderError) -> None:
         """Stop capture, keep every chunk already committed, and report why."""
         self.failure = error
-        log.warning("recording %s failed: %s", self.recording_id, type(error).__name__)
+        audit(
+            "recording.failed",
+            logging.WARNING,
+            recording=self.recording_id,
+            error=type(error).__name__,
+        )
         try:
             if self._capture is not None:
                 self._capture.stop()

@@ -22,6 +22,7 @@ from recorder.commands.gap_report import transcript_text, warn_gaps
 from recorder.events import ConnectionChanged, Event, EventSink, TranscriptUpdated
 from recorder.gaps import read_gaps
 from recorder.heidi.errors import ConfigError
+from recorder.logs import audit, url_host
 from recorder.settings import Settings, get_api_key
 from recorder.spool import ChunkRow, Spool
 from recorder.states import ChunkState
@@ -224,6 +225,13 @@ def open_uplink(
     from recorder.upload.service import UploadService
 
     target = resolve_target(settings, spool.data_dir, server_url=server_url, local=local)
+    audit(
+        "upload.target",
+        mode=target.mode,
+        host=url_host(target.base_url),
+        proxy=url_host(target.proxy) if target.proxy else None,
+        ca_bundle=bool(target.ca_bundle),
+    )
     holder: list[Uplink] = []
 
     def sink(event: Event) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from recorder.events import ConnectionChanged, EventSink
 from recorder.heidi.errors import HeidiError
+from recorder.logs import audit, url_host
 
 
 class ConnectionTracker:
@@ -33,6 +34,7 @@ class ConnectionTracker:
                 return
             self._online = True
             self._last_error = None
+        audit("upload.online", mode=self._mode, host=url_host(self._describe()))
         self._emit(ConnectionChanged(mode=self._mode, detail=self._describe()))
 
     def failed(self, error: HeidiError) -> None:
@@ -40,12 +42,20 @@ class ConnectionTracker:
         with self._lock:
             if self._online is False and self._last_error == message:
                 return
+            went_offline = self._online is not False
             self._online = False
             self._last_error = message
         try:
             waiting = self._waiting()
         except Exception:  # the spool may be the very thing failing
             waiting = 0
+        if went_offline:  # transitions only: an outage is one line, not one per retry
+            audit(
+                "upload.offline",
+                host=url_host(self._describe()),
+                error=type(error).__name__,
+                waiting_chunks=waiting,
+            )
         self._emit(
             ConnectionChanged(
                 mode="offline",

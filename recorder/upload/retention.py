@@ -6,12 +6,9 @@ never deleted, whatever its age.
 
 from __future__ import annotations
 
-import logging
-
+from recorder.logs import audit
 from recorder.spool import RecordingRow, Spool
 from recorder.states import ChunkState, RecordingState
-
-log = logging.getLogger(__name__)
 
 
 def done_at(rec: RecordingRow) -> float:
@@ -30,5 +27,5 @@ def purge_expired(spool: Spool, retention_s: float, now: float) -> int:
                 spool.delete_chunk_audio(rec.recording_id, chunk.index)
                 purged += 1
     if purged:
-        log.info("retention: deleted audio of %d uploaded chunk(s)", purged)
+        audit("audio.deleted", reason="retention", chunks=purged, retention_h=retention_s / 3600)
     return purged

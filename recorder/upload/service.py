@@ -27,8 +27,9 @@ from recorder.events import (
 from recorder.heidi.client import HeidiClient
 from recorder.heidi.errors import AuthError, ConfigError, HeidiError, RejectedError
 from recorder.heidi.retry import Backoff
+from recorder.logs import audit, url_host
 from recorder.spool import ChunkRow, NotFoundError, RecordingRow, Spool
-from recorder.states import ChunkState, RecordingState
+from recorder.states import ChunkState, RecordingState, ServerStatus
 from recorder.transcript import TranscriptPoller
 from recorder.upload.connection import ConnectionTracker
 from recorder.upload.plan import Action, Step, next_step
@@ -277,6 +278,13 @@ class UploadService:
                         raise _SessionGone from error
                     raise
                 self._set_recording_state(rid, RecordingState.FINISHED)
+                audit(
+                    "recording.finished",
+                    recording=rid,
+                    chunks=len(chunks),
+                    duration_s=duration,
+                    host=url_host(client.base_url),
+                )
                 self._fetch_final(client, rid, session_id, remote_id)
             elif step.action is Action.FINAL:
                 try:
@@ -388,6 +396,15 @@ class UploadService:
             self._spool.set_chunk_state(
                 rid, index, ChunkState.REJECTED, attempts=attempts, error=reason
             )
+            audit(
+                "chunk.rejected",
+                logging.WARNING,
+                recording=rid,
+                index=index,
+                attempts=attempts,
+                error=type(error).__name__,
+                status=getattr(error, "status", None),
+            )
             self._emit(
                 ChunkStateChanged(rid, index, ChunkState.REJECTED, attempts=attempts, error=reason)
             )
@@ -425,6 +442,13 @@ class UploadService:
         self._spool.set_chunk_state(
             rid, index, ChunkState.UPLOADED, attempts=attempts, next_attempt_at=None, error=None
         )
+        audit(
+            "chunk.uploaded",
+            recording=rid,
+            index=index,
+            attempts=attempts,
+            host=url_host(client.base_url),
+        )
         self._emit(ChunkStateChanged(rid, index, ChunkState.UPLOADED, attempts=attempts))
         poller = self._pollers.get(rid)
         if poller is not None:
@@ -433,8 +457,17 @@ class UploadService:
     def _fetch_final(self, client: HeidiClient, rid: str, session_id: str, remote_id: str) -> None:
         poller = self._pollers.get(rid) or self._make_poller(client, rid, session_id, remote_id)
         poller.stop(timeout=2.0)
-        poller.fetch_final()
+        final = poller.fetch_final()
         self._set_recording_state(rid, RecordingState.DONE)
+        failed = [c.index for c in final.chunks if c.status is ServerStatus.FAILED]
+        audit(
+            "transcript.final",
+            logging.WARNING if failed else logging.INFO,
+            recording=rid,
+            session=session_id,
+            chunks=len(final.chunks),
+            failed_chunks=",".join(map(str, failed)) or None,
+        )
         self._pollers.pop(rid, None)
         with self._cond:
             self._skip_rejected.discard(rid)
@@ -444,6 +477,7 @@ class UploadService:
         rid: str = rec.recording_id
         self._set_recording_state(rid, RecordingState.FINISHED)
         self._set_recording_state(rid, RecordingState.DONE)
+        audit("recording.finished", recording=rid, chunks=0, duration_s=0.0)
 
     def _set_recording_state(self, rid: str, state: RecordingState) -> None:
         self._spool.set_recording_state(rid, state)

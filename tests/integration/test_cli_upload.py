@@ -78,6 +78,8 @@ def test_consult_recorded_uploaded_and_transcribed(tmp_path: Path, local_server:
     # no patient data in logs: none of the consult's distinctive words appear
     log_text = log_path(data).read_text().lower()
     assert "chunk 0 committed" in log_text  # the log is really written
+    assert "audit: start program=cli command=record version=" in log_text  # the audit trail
+    assert "audit: transcript.final recording=" in log_text
     for word in ("doxycycline", "penicillin", "amlodipine", "phlegm", "crackles", "cough"):
         assert word not in log_text, word
 
