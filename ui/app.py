@@ -3,6 +3,7 @@
 The window is shown first. The core (numpy, soundfile, httpx, keyring, cryptography, the
 spool: most of the launch time is their imports) is imported and built on a worker thread
 right after, and the controller wires it to the window on the GUI thread when it is ready.
+The worker first opens the rotating log in the data folder (recorder.logs), for practice IT.
 Errors are not hidden by the deferral: a core that cannot start still gets the same
 "cannot start" message box, and any other startup error still ends `main()` with it.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
@@ -48,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ui.worker import wait_for_background
 
     wait_for_background()
+    startup.close_log(code)
     if startup.failure is not None:
         raise startup.failure  # e.g. a missing dependency: the same traceback as before
     return code
@@ -63,6 +66,7 @@ class Startup:
         self.controller: Controller | None = None
         self.failure: BaseException | None = None  # not a RecorderError: main() re-raises it
         self.cancelled = False
+        self.log_file: Path | None = None  # set by the worker; read by main() after the loop
         window.close_guard = self._close_before_ready
         window.controls.set_can_start(False, "Starting…")  # Record waits for the core, visibly
 
@@ -74,12 +78,23 @@ class Startup:
             run_in_background(self._build_core, self._wire, self._fail)
 
     def _build_core(self) -> AmbientCore:
-        """Worker thread: the heavy imports, the data folder and the settings file."""
+        """Worker thread: the log file, the heavy imports, the data folder and the settings file."""
+        self.log_file = start_app_log()
         from recorder.core import AmbientCore
 
         core = AmbientCore(self.bridge.emit_event)
         _ = core.settings  # read here, not when the controller asks on the GUI thread
         return core
+
+    def close_log(self, code: int) -> None:
+        """After the core is shut down: the last audit line, then the log file is closed."""
+        if self.log_file is None:
+            return
+        from recorder.logs import audit, stop_logging
+
+        audit("exit", program="app", code=code)
+        stop_logging(self.log_file)
+        self.log_file = None
 
     def _wire(self, core: AmbientCore) -> None:
         """GUI thread: the controller connects window and core, then starts the core."""
@@ -119,6 +134,26 @@ class Startup:
         else:
             self.cancelled = True
             self.app.quit()
+
+
+def start_app_log() -> Path | None:
+    """The app's rotating log in its data folder, and its first audit line; None if unusable.
+
+    An unusable data folder is not reported here: building the core fails on it just after,
+    with the "cannot start" message.
+    """
+    from recorder import paths
+    from recorder.cli import version_string
+    from recorder.logs import configure_logging, log_started
+
+    try:
+        data_dir = paths.data_dir()
+    except RecorderError:
+        return None
+    log_file = configure_logging(data_dir)
+    if log_file is not None:
+        log_started("app", data_dir, version_string())
+    return log_file
 
 
 def quit_on_signals(quit_now: Callable[[], None], window: MainWindow) -> None:
