@@ -22,6 +22,7 @@ from recorder.events import (
 )
 from recorder.heidi.client import Timeouts
 from recorder.heidi.retry import Backoff
+from recorder.logs import url_host
 from recorder.spool import NotFoundError, Spool
 from recorder.states import ChunkState, RecordingState
 from recorder.upload.service import UploadService
@@ -168,7 +169,9 @@ def test_rejected_chunk_keeps_audio_later_chunks_go_user_retry_finishes(
     spool: Spool,
     local_server: LocalServerProcess,
     fault_proxy: Callable[[str], FaultProxy],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="recorder")
     proxy = fault_proxy(local_server.base_url)
     proxy.schedule(Fault("413", match=":transcribe"))  # chunk 0 refused as too large
     rid = record_consult(spool, 24, chunk_s=8)
@@ -191,6 +194,14 @@ def test_rejected_chunk_keeps_audio_later_chunks_go_user_retry_finishes(
         assert chunk0.error and "413" in chunk0.error
         assert spool.read_chunk_audio(rid, 0)  # the audio is kept
         assert any("Chunk 0" in e.message for e in events.of(ErrorOccurred))
+        rejected = [r for r in caplog.records if "audit: chunk.rejected" in r.getMessage()]
+        assert [(r.levelno, r.getMessage()) for r in rejected] == [
+            (
+                logging.WARNING,
+                f"audit: chunk.rejected recording={rid} index=0 attempts=1 "
+                "error=RejectedError status=413",
+            )
+        ]
         svc.retry_chunk(rid, 0)
         assert svc.wait_until_done(rid, 120)
     finally:
@@ -249,8 +260,9 @@ def test_server_restart_mid_session_loses_nothing(
 
 
 def test_wrong_key_keeps_chunks_queued_and_says_so(
-    spool: Spool, local_server: LocalServerProcess
+    spool: Spool, local_server: LocalServerProcess, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="recorder")
     rid = record_consult(spool, 10, chunk_s=8)
     events = Events()
     svc = service(spool, local_server.base_url, "wrong-key", events)
@@ -263,6 +275,12 @@ def test_wrong_key_keeps_chunks_queued_and_says_so(
     assert "access refused" in events.of(ErrorOccurred)[0].message
     assert all(c.state is not ChunkState.REJECTED for c in spool.chunks(rid))
     assert events.of(ConnectionChanged)[-1].exit_code == 3
+    offline = [r.getMessage() for r in caplog.records if "audit: upload.offline" in r.getMessage()]
+    assert offline == [
+        f"audit: upload.offline host={url_host(local_server.base_url)} error=AuthError "
+        f"waiting_chunks={len(spool.chunks(rid))}"
+    ]
+    assert "wrong-key" not in caplog.text
     assert spool.recording(rid).state is RecordingState.RECORDED
     assert not events.of(TranscriptUpdated)
 
