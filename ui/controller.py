@@ -30,6 +30,7 @@ from recorder.events import (
     SessionStateChanged,
     TranscriptUpdated,
 )
+from recorder.logs import audit
 from recorder.settings import Settings
 from recorder.states import ChunkState, SessionState
 from ui.bridge import EventBridge
@@ -291,6 +292,7 @@ class Controller(QObject):
         """Write the transcript as shown (gaps marked) to `path`, off the GUI thread."""
         text = self.window.transcript_model.text()
         target = Path(path)
+        recording_id = self.window.transcript_model.recording_id
 
         def write() -> None:
             try:
@@ -298,6 +300,8 @@ class Controller(QObject):
             except OSError as error:
                 reason = error.strerror or str(error)
                 raise RecorderError(f"Cannot save the transcript to {target}: {reason}") from error
+            # patient data left the app: say so for IT (not the file's name: it may name them)
+            audit("transcript.exported", recording=recording_id, chars=len(text))
 
         run_in_background(
             write,

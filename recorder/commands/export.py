@@ -20,6 +20,7 @@ from recorder.commands.gap_report import gap_detail, gap_dict, summary, within_c
 from recorder.errors import DecryptionError, RecorderError, SpoolError
 from recorder.events import AudioGap
 from recorder.gaps import read_gaps
+from recorder.logs import audit
 from recorder.spool import ChunkRow, NotFoundError, Spool
 
 
@@ -69,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
     extra = _gap_files(gaps, args.recording_id, indices)
     _refuse_overwrite(audio, extra, out)
     written = _write_all(audio, extra, out)
+    audit(  # plain audio left the spool; the folder is not named (it may name the patient)
+        "audio.exported",
+        recording=args.recording_id,
+        chunks=len(audio),
+        unreadable=len(unreadable) or None,
+    )
     for path in written:
         print(path)
     skipped = [c.index for c in chunks if c.audio_deleted_at is not None]

@@ -21,6 +21,7 @@ import pytest
 import soundfile as sf
 
 from recorder import exit_codes
+from recorder.logs import log_path
 from tests.cli_helpers import SAMPLE, run_cli, start_record
 
 CHUNK_LINE = re.compile(r"^chunk (\d+): ([\d.]+) s, (\d+) bytes$", re.M)
@@ -60,6 +61,8 @@ def test_record_file_no_upload_then_spool_and_export(tmp_path: Path) -> None:
     out = tmp_path / "export"
     exported = run_cli(data, "export", rid, "--out", str(out))
     assert exported.returncode == 0, exported.stderr
+    audit_lines = [line for line in log_path(data).read_text().splitlines() if "audit: " in line]
+    assert audit_lines[-1].endswith(f"audit: audio.exported recording={rid} chunks={len(chunks)}")
     files = sorted(out.glob("*.ogg"))
     assert len(files) == len(chunks)
     total = sum(sf.info(str(f)).frames for f in files)

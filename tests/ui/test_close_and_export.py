@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -175,8 +176,9 @@ def test_idle_close_shuts_down_without_asking(qtbot: QtBot, tmp_path: Path, heid
 
 
 def test_export_writes_the_transcript_with_gap_markers(
-    qtbot: QtBot, tmp_path: Path, heidi: Any
+    qtbot: QtBot, tmp_path: Path, heidi: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="recorder.audit")
     from recorder.events import (
         ChunkRecorded,
         SessionStateChanged,
@@ -202,5 +204,10 @@ def test_export_writes_the_transcript_with_gap_markers(
         assert target.read_text(encoding="utf-8") == (
             "Hello there.\n\n[chunk 2 — waiting to upload]\n"
         )
+        exported = [
+            r.getMessage() for r in caplog.records if "transcript.exported" in r.getMessage()
+        ]
+        size = len(target.read_text(encoding="utf-8")) - 1  # the text, without the final newline
+        assert exported == [f"audit: transcript.exported recording={rid} chars={size}"]
         app.controller.export_transcript(str(tmp_path / "missing-dir" / "out.txt"))
         app.wait(qtbot, lambda: "No such file" in app.window.status.last_error(), 10)
