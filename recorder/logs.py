@@ -31,6 +31,23 @@ def log_path(data_dir: Path) -> Path:
     return data_dir / "logs" / LOG_NAME
 
 
+class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Rotation that never costs a log line.
+
+    The app and a CLI command (`spool`, `resume`) may write the same file at once. On Windows
+    a file another process holds open cannot be renamed, and the standard handler then drops
+    the line it was about to write (and every later one). Here a refused rotation keeps
+    writing to the current file and is tried again at the next line.
+    """
+
+    def doRollover(self) -> None:
+        try:
+            super().doRollover()
+        except OSError:
+            if self.stream is None:  # closed by the failed rotation: append to it again
+                self.stream = self._open()
+
+
 def configure_logging(data_dir: Path, level: int = logging.INFO) -> Path | None:
     """Send the `recorder`, `server` and `ui` loggers to the rotating log file (once per dir)."""
     path = log_path(data_dir)
@@ -38,7 +55,7 @@ def configure_logging(data_dir: Path, level: int = logging.INFO) -> Path | None:
         return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler = logging.handlers.RotatingFileHandler(
+        handler = SharedRotatingFileHandler(
             path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
         )
     except OSError:
