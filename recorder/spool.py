@@ -45,6 +45,7 @@ from recorder.journal import (
     write_all,
 )
 from recorder.key_check import ensure_key_matches, holds_encrypted_data
+from recorder.logs import audit
 from recorder.states import ChunkState, RecordingState
 
 if TYPE_CHECKING:
@@ -807,7 +808,12 @@ class Spool:
         self.set_recording_state(rec.recording_id, RecordingState.INTERRUPTED)
         journal.unlink(missing_ok=True)
         journal.with_name(JOURNAL_NAME + ".partial").unlink(missing_ok=True)
-        log.info("recording %s recovered after a crash", rec.recording_id)
+        audit(
+            "recording.recovered",
+            recording=rec.recording_id,
+            chunks=index,
+            from_journal=index - len(committed),
+        )
 
     @staticmethod
     def _remove_orphans(folder: Path, committed: set[int]) -> None:

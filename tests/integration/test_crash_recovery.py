@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -58,7 +59,10 @@ def _run_and_kill(data_dir: Path, after_s: float) -> tuple[str, int]:
 
 
 @pytest.mark.parametrize("kill_after_s", [4.3])
-def test_sigkill_mid_recording_loses_at_most_a_second(tmp_path: Path, kill_after_s: float) -> None:
+def test_sigkill_mid_recording_loses_at_most_a_second(
+    tmp_path: Path, kill_after_s: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="recorder")
     data_dir = tmp_path / "data"
     recording_id, fed = _run_and_kill(data_dir, kill_after_s)
 
@@ -76,6 +80,11 @@ def test_sigkill_mid_recording_loses_at_most_a_second(tmp_path: Path, kill_after
     assert len(chunks) >= before + 1
     assert all(c.state == ChunkState.QUEUED for c in chunks)
     assert not (spool.root / recording_id / JOURNAL_NAME).exists()
+    audit = [m for r in caplog.records if (m := r.getMessage()).startswith("audit: recording.")]
+    assert audit == [
+        f"audit: recording.recovered recording={recording_id} chunks={len(chunks)} "
+        f"from_journal={len(chunks) - before}"
+    ]
 
     pcm = np.concatenate([spool.read_chunk_pcm(recording_id, c.index) for c in chunks])
     # Every block the helper reported as fed is recovered; at most one more (unreported) block.
