@@ -13,12 +13,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 
 from recorder.core import AmbientCore
 from recorder.logs import audit, url_host
 from recorder.settings import Settings, save_settings, set_api_key
+from tests.fixtures.keyrings import keyring_backend
 from tests.ui.file_keyring import FileKeyring
 
 FIRST_KEY = "first-KEY-7c1d9e"
@@ -28,13 +28,8 @@ PROXY = "http://itadmin:pr0xy-S3cret@proxy.example:3128"
 
 @pytest.fixture
 def file_keyring(tmp_path: Path) -> Iterator[FileKeyring]:
-    previous = keyring.get_keyring()
-    backend = FileKeyring(tmp_path / "keyring.json")
-    keyring.set_keyring(backend)
-    try:
+    with keyring_backend(FileKeyring(tmp_path / "keyring.json")) as backend:
         yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 def _closed_port() -> int:

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 from keyring.backends import fail
 from PySide6.QtGui import QImage
@@ -15,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from recorder.crypto import KEY_FILE_WARNING
 from recorder.events import ErrorOccurred
+from tests.fixtures.keyrings import keyring_backend
 from tests.ui.harness import heidi_settings, running_app
 from ui import status_style
 from ui.status_bar import StatusBar
@@ -24,12 +24,8 @@ from ui.status_style import Tone
 @pytest.fixture
 def no_os_keyring() -> Iterator[None]:
     """The machine has no OS keyring (keyring's own 'fail' backend): the key goes to a file."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    try:
+    with keyring_backend(fail.Keyring()):
         yield
-    finally:
-        keyring.set_keyring(previous)
 
 
 def _icon_image(bar: StatusBar, tone: Tone) -> QImage:

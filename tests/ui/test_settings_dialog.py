@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
@@ -21,6 +20,7 @@ from recorder.audio import FileSpec
 from recorder.events import ConnectionChanged
 from recorder.settings import ENV_API_KEY, Settings, load_settings, settings_path
 from recorder.states import ChunkState, SessionState
+from tests.fixtures.keyrings import keyring_backend
 from tests.ui.file_keyring import FileKeyring
 from tests.ui.harness import consult_slice, heidi_settings, running_app
 from ui.settings_dialog import SettingsDialog, key_hint
@@ -28,13 +28,8 @@ from ui.settings_dialog import SettingsDialog, key_hint
 
 @pytest.fixture
 def file_keyring(tmp_path: Path) -> Iterator[FileKeyring]:
-    previous = keyring.get_keyring()
-    backend = FileKeyring(tmp_path / "keyring.json")
-    keyring.set_keyring(backend)
-    try:
+    with keyring_backend(FileKeyring(tmp_path / "keyring.json")) as backend:
         yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 def dialog_for(qtbot: QtBot, settings: Settings, key: str | None = None) -> SettingsDialog:

@@ -9,7 +9,6 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import numpy as np
 import pytest
 import soundfile as sf
@@ -19,6 +18,7 @@ from keyring.backends import fail
 from recorder.crypto import KEY_FILE_NAME, Cipher, KeyStore, chunk_label
 from recorder.encoder import encode_ogg
 from recorder.errors import DecryptionError, SpoolError
+from tests.fixtures.keyrings import keyring_backend
 
 KEY = bytes(range(32))
 
@@ -79,12 +79,8 @@ def test_key_must_be_32_bytes() -> None:
 @pytest.fixture
 def no_keyring() -> Iterator[None]:
     """keyring's own 'no backend' Keyring, as on a headless machine (this one has none anyway)."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    try:
+    with keyring_backend(fail.Keyring()):
         yield
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.mark.usefixtures("no_keyring")
@@ -135,10 +131,7 @@ class _MemoryKeyring(KeyringBackend):
 
 
 def test_keyring_is_preferred_when_available(tmp_path: Path) -> None:
-    previous = keyring.get_keyring()
-    backend = _MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
+    with keyring_backend(_MemoryKeyring()) as backend:
         store = KeyStore(tmp_path)
         key = store.load_or_create()
         assert backend.store[("AmbientRecorder", store.keyring_name())] == key.hex()
@@ -146,19 +139,13 @@ def test_keyring_is_preferred_when_available(tmp_path: Path) -> None:
         assert store.warning is None
         assert not (tmp_path / KEY_FILE_NAME).exists()
         assert KeyStore(tmp_path).load_or_create() == key
-    finally:
-        keyring.set_keyring(previous)
 
 
 def test_existing_key_file_wins_over_a_newly_installed_keyring(tmp_path: Path) -> None:
     file_key = os.urandom(32)
     (tmp_path / KEY_FILE_NAME).write_bytes(file_key)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(_MemoryKeyring())
-    try:
+    with keyring_backend(_MemoryKeyring()):
         assert KeyStore(tmp_path).load_or_create() == file_key
-    finally:
-        keyring.set_keyring(previous)
 
 
 class _BrokenKeyring(_MemoryKeyring):
@@ -169,9 +156,7 @@ class _BrokenKeyring(_MemoryKeyring):
 
 
 def test_failing_keyring_never_replaces_the_key_of_existing_audio(tmp_path: Path) -> None:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(_BrokenKeyring())
-    try:
+    with keyring_backend(_BrokenKeyring()):
         (tmp_path / "fresh").mkdir()
         assert len(KeyStore(tmp_path / "fresh").load_or_create()) == 32  # first run: key file
         existing = tmp_path / "existing"
@@ -180,5 +165,3 @@ def test_failing_keyring_never_replaces_the_key_of_existing_audio(tmp_path: Path
         with pytest.raises(SpoolError, match="keyring"):
             KeyStore(existing).load_or_create()
         assert not (existing / KEY_FILE_NAME).exists()
-    finally:
-        keyring.set_keyring(previous)

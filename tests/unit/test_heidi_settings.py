@@ -25,6 +25,7 @@ from recorder.settings import (
     set_api_key,
     settings_path,
 )
+from tests.fixtures.keyrings import keyring_backend
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -48,19 +49,14 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+    with keyring_backend(MemoryKeyring()) as backend:
+        yield backend
 
 
 @pytest.fixture
 def no_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
+    with keyring_backend(keyring.backends.fail.Keyring()):
+        yield
 
 
 @pytest.fixture(autouse=True)
