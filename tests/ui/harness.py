@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from recorder.audio import FileSpec
@@ -131,3 +132,22 @@ def running_app(
     finally:
         core.shutdown()
         wait_for_background()
+
+
+def run_app_main(poll: Callable[[], None], every_ms: int = 100, give_up_s: float = 60) -> int:
+    """`ui.app.main()` as a user starts it, `poll` run on the GUI thread every `every_ms`; after
+    `give_up_s` the app is told to quit, so a stuck app never hangs the suite."""
+    from ui.app import main
+
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(every_ms)
+    give_up = QTimer()
+    give_up.setSingleShot(True)
+    give_up.timeout.connect(QApplication.quit)
+    give_up.start(int(give_up_s * 1000))
+    try:
+        return main([])
+    finally:
+        timer.stop()
+        give_up.stop()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -22,8 +22,7 @@ from recorder.audio import FileSpec
 from recorder.events import Event, TranscriptUpdated
 from recorder.logs import log_path
 from recorder.states import SessionState
-from tests.ui.harness import consult_slice
-from ui.app import main
+from tests.ui.harness import consult_slice, run_app_main
 from ui.controller import Controller
 from ui.main_window import MainWindow
 
@@ -83,18 +82,7 @@ def test_app_logs_an_audit_trail_of_a_consult_without_patient_data(
     monkeypatch.setenv("HEIDI_USER_ID", "ui-audit")
     data = Path(os.environ["AMBIENT_RECORDER_DATA_DIR"])  # the root conftest's, per test
     driver = ConsultDriver(qtbot, consult_slice(tmp_path / "consult-70s.wav", 70.0))
-    give_up = QTimer()
-    give_up.setSingleShot(True)
-    give_up.timeout.connect(QApplication.quit)  # never hang the suite
-    give_up.start(180_000)
-    timer = QTimer()
-    timer.timeout.connect(driver.poll)
-    timer.start(100)
-    try:
-        code = main([])
-    finally:
-        timer.stop()
-        give_up.stop()
+    code = run_app_main(driver.poll, give_up_s=180)
     assert code == 0
     final = driver.final()
     assert driver.step == "closing" and final is not None, f"stuck at {driver.step}"

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from recorder import exit_codes
+from tests.ui.harness import run_app_main
 from ui.app import main
 from ui.main_window import MainWindow
 
@@ -38,10 +39,6 @@ def test_main_shows_the_window_connects_and_quits(
     monkeypatch.setenv("HEIDI_EMAIL", "clinician@example.org")
     monkeypatch.setenv("HEIDI_USER_ID", "ui-main")
     seen: dict[str, str] = {}
-    give_up = QTimer()
-    give_up.setSingleShot(True)
-    give_up.timeout.connect(QApplication.quit)  # never hang the suite
-    give_up.start(60_000)
 
     def poll() -> None:
         window = _window()
@@ -53,14 +50,7 @@ def test_main_shows_the_window_connects_and_quits(
             seen["title"] = window.windowTitle()
             window.close()  # idle: the close guard shuts the core down and quits
 
-    timer = QTimer()
-    timer.timeout.connect(poll)
-    timer.start(100)
-    try:
-        code = main([])
-    finally:
-        timer.stop()
-        give_up.stop()
+    code = run_app_main(poll)
     assert code == 0
     assert seen.get("title") == "Ambient Recorder", "the window never connected"
     assert _window() is None
@@ -106,18 +96,7 @@ def test_a_core_that_cannot_start_still_says_why(
             shown.append(f"{box.windowTitle()}: {box.text()}")
             box.accept()
 
-    poll = QTimer()
-    poll.timeout.connect(answer_the_box)
-    poll.start(50)
-    give_up = QTimer()
-    give_up.setSingleShot(True)
-    give_up.timeout.connect(QApplication.quit)  # never hang the suite
-    give_up.start(60_000)
-    try:
-        code = main([])
-    finally:
-        poll.stop()
-        give_up.stop()
+    code = run_app_main(answer_the_box, every_ms=50)
     assert code == exit_codes.FAILURE
     assert len(shown) == 1, shown
     assert shown[0].startswith("Ambient Recorder cannot start: The data folder")
