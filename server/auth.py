@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,8 +51,10 @@ class Authority:
             raise ApiError(401, "InvalidApiKeyError", "the API key is not valid")
 
     def issue(self, user: User) -> Token:
-        now = int(time.time())
-        exp = now + self._ttl_s
+        issued_at = time.time()
+        now = int(issued_at)
+        # Rounded up, so a token lives at least its whole TTL, never a fraction of a second less.
+        exp = math.ceil(issued_at + self._ttl_s)
         claims = {
             "iss": ISSUER,
             "sub": user.email,
