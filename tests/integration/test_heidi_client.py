@@ -111,15 +111,15 @@ def test_token_expiry_mid_session_refreshes_without_failure(
     ) as counting:
         session_id = counting.create_session()
         recording_id = counting.start_segments(session_id)
-        deadline = time.monotonic() + 5.0
-        calls = 0
-        while time.monotonic() < deadline:
+        # Calls go on until the client has used three 2 s tokens (each lives 2-3 s: exp is a
+        # whole second), however slowly a loaded machine runs them; none of them may fail.
+        give_up = time.monotonic() + 60
+        while len(fetched) < 3:
+            assert time.monotonic() < give_up, f"only {len(fetched)} tokens in 60 s"
             counting.get_session(session_id)
-            calls += 1
             time.sleep(0.25)
         counting.transcribe_segment(session_id, recording_id, 0, consult_ogg(0, 3))
-    assert calls >= 10
-    assert len(fetched) >= 3  # 2 s tokens over 5 s: refreshed ahead of expiry, never failed
+    assert len(fetched) >= 3
 
 
 def test_refused_connection_is_a_network_error() -> None:
