@@ -31,6 +31,14 @@ def _taken(reopener: Reopener, timeout_s: float = 30.0) -> Capture:
     raise AssertionError(f"nothing reopened; last error: {reopener.last_error}")
 
 
+def _tried(reopener: Reopener, timeout_s: float = 30.0) -> None:
+    """Wait for a first attempt to open (its PortAudio rescan first can be slow under load)."""
+    give_up = time.monotonic() + timeout_s
+    while reopener.attempts < 1:
+        assert time.monotonic() < give_up, "the reopener never tried"
+        time.sleep(0.05)
+
+
 def _delivers(capture: Capture) -> bool:
     give_up = time.monotonic() + 10
     while time.monotonic() < give_up:
@@ -64,9 +72,8 @@ def test_the_sound_server_coming_back_is_found_after_a_rescan(
     reopener = Reopener(MicrophoneSpec("pulse"), _open, prefer_named_s=3600)
     reopener.start()
     try:
-        time.sleep(1.0)
+        _tried(reopener)
         assert reopener.take() is None  # nothing to open while the server is down
-        assert reopener.attempts >= 1
         private_pulse.start()
         private_pulse.keep_warm()
         capture = _taken(reopener)
@@ -83,7 +90,7 @@ def test_cancel_stops_trying(private_pulse: PulseDaemon) -> None:
     private_pulse.kill()
     reopener = Reopener(MicrophoneSpec("pulse"), _open, delays_s=(0.1,), prefer_named_s=3600)
     reopener.start()
-    time.sleep(0.5)
+    _tried(reopener)
     reopener.cancel()
     tried = reopener.attempts
     time.sleep(1.0)
