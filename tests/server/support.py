@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,6 +159,31 @@ class Api:
                 return body
             assert time.monotonic() < deadline, f"chunks still pending: {body['chunks']}"
             time.sleep(0.25)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Poll `condition` until it holds; fail the test with `what` after `timeout` seconds.
+
+    For what the server does just after a chunk reads READY: its worker commits the result,
+    then deletes the chunk's audio, then logs the READY line, so a client that saw READY can
+    look before the file is gone or the line written."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"still not so after {timeout:.0f} s: {what}"
+        time.sleep(0.05)
+
+
+def log_since(log_path: Path, offset: int = 0) -> str:
+    """The server log from byte `offset` on."""
+    return log_path.read_bytes()[offset:].decode("utf-8", "replace")
+
+
+def wait_for_log(log_path: Path, text: str, offset: int = 0, timeout: float = 120.0) -> str:
+    """Wait until `text` is in the server log after `offset`; returns that part of the log."""
+    wait_until(
+        lambda: text in log_since(log_path, offset), f"not in the server log: {text}", timeout
+    )
+    return log_since(log_path, offset)
 
 
 def api_for(

@@ -16,7 +16,7 @@ import pytest
 from server.retention import RetentionPurger
 from server.store import SessionGone, Store
 from tests.fixtures.local_server import REPO_ROOT
-from tests.server.support import api_for
+from tests.server.support import api_for, wait_until
 from tests.server.test_bad_input import assert_error
 
 HOUR = 3600.0
@@ -252,6 +252,8 @@ def test_the_embedded_server_purges_periodically_over_http(
         assert api.send_chunk(done, recording_id, 0, short_chunks[0]).status_code == 200
         assert api.finish(done, recording_id).status_code == 200
         assert api.wait_settled(done)["transcript"]
+        # its audio is deleted just after the chunk reads READY
+        wait_until(lambda: list((data_dir / "audio").iterdir()) == [], "transcribed: audio gone")
         lazy = api.new_session()
         upload = api.client.post(
             f"/sessions/{lazy}/upload-audio",
@@ -272,7 +274,7 @@ def test_the_embedded_server_purges_periodically_over_http(
         assert api.client.get(f"/sessions/{lazy}").status_code == 200
         final = api.client.get(f"/sessions/{lazy}/transcript")
         assert final.status_code == 200 and final.json()["transcript"]
-        assert list((data_dir / "audio").iterdir()) == []  # transcribed: audio gone
+        wait_until(lambda: list((data_dir / "audio").iterdir()) == [], "transcribed: audio gone")
         api.client.close()
     finally:
         server.stop()
