@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = REPO_ROOT / "samples" / "consult.ogg"
@@ -59,3 +62,37 @@ def start_record(data_dir: Path, *args: str, timeout: float = 60) -> subprocess.
             proc.kill()
             raise AssertionError("the recording never started")
     return proc
+
+
+class Lines:
+    """Every line a stream prints, as it comes (read on a thread so the pipe never fills)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.seen: list[str] = []
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._reader.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._queue.put(line)
+
+    def wait_for(self, text: str, timeout: float) -> str:
+        """The first line (from here on) holding `text`; AssertionError after `timeout` s."""
+        give_up = time.monotonic() + timeout
+        while time.monotonic() < give_up:
+            try:
+                line = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"{text!r} never came; saw:\n{''.join(self.seen)}")
+
+    def rest(self, timeout: float = 10.0) -> str:
+        """Everything the stream printed, once it has ended (the process exited)."""
+        self._reader.join(timeout)
+        while not self._queue.empty():
+            self.seen.append(self._queue.get())
+        return "".join(self.seen)

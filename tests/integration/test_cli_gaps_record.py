@@ -8,19 +8,16 @@ before the loss and what was said after it.
 
 from __future__ import annotations
 
-import queue
 import re
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
-from typing import IO
 
 import pytest
 
 from recorder import exit_codes
-from tests.cli_helpers import cli_command, cli_env
+from tests.cli_helpers import Lines, cli_command, cli_env
 from tests.fixtures.local_server import LocalServerProcess
 from tests.fixtures.vmic import PulseDaemon, make_known_signal
 from tests.integration.heidi_helpers import EMAIL, REPO, USER_ID, words
@@ -30,36 +27,6 @@ pytestmark = pytest.mark.vmic
 BEFORE = "Good morning. I have had a bad cough for three days."
 AFTER = "Please drink plenty of water and rest at home."
 MARKER = re.compile(r"^\[no audio for \d+ s: microphone lost\]$")
-
-
-class Lines:
-    """Every line a stream prints, as it comes (read on a thread so the pipe never fills)."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.seen: list[str] = []
-        self._queue: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
-
-    def _read(self, stream: IO[str]) -> None:
-        for line in stream:
-            self._queue.put(line)
-
-    def wait_for(self, text: str, timeout: float) -> str:
-        give_up = time.monotonic() + timeout
-        while time.monotonic() < give_up:
-            try:
-                line = self._queue.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            self.seen.append(line)
-            if text in line:
-                return line
-        raise AssertionError(f"{text!r} never came; saw:\n{''.join(self.seen)}")
-
-    def rest(self) -> str:
-        while not self._queue.empty():
-            self.seen.append(self._queue.get())
-        return "".join(self.seen)
 
 
 def test_record_prints_the_gap_between_what_was_said_before_and_after(
