@@ -39,6 +39,6 @@ def test_unreadable_input_is_reported_and_record_comes_back(
         assert str(bad.name) in w.status.last_error() or "audio" in w.status.last_error().lower()
         assert "Traceback" not in w.status.last_error()
         assert app.controller.state is SessionState.IDLE
-        app.wait(qtbot, w.controls.main_button.isEnabled, 5)
+        app.wait(qtbot, w.controls.main_button.isEnabled, 30)
         assert w.session.consent_given(), "the consult details are kept for another try"
         assert w.chunk_model.rowCount() == 0

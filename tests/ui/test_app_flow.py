@@ -60,10 +60,10 @@ def test_consult_records_uploads_and_transcribes(qtbot: QtBot, app: App) -> None
     qtbot.waitUntil(lambda: w.controls.elapsed_label.text() != "0:00", timeout=15_000)
 
     w.controls.pause_action.trigger()  # Ctrl+P
-    qtbot.waitUntil(lambda: app.controller.state is SessionState.PAUSED, timeout=5_000)
+    qtbot.waitUntil(lambda: app.controller.state is SessionState.PAUSED, timeout=30_000)
     assert w.controls.main_button.text() == "Resume"
     qtbot.mouseClick(w.controls.main_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: app.controller.state is SessionState.RECORDING, timeout=5_000)
+    qtbot.waitUntil(lambda: app.controller.state is SessionState.RECORDING, timeout=30_000)
 
     qtbot.waitUntil(lambda: any(isinstance(e, ChunkRecorded) for e in app.events), timeout=30_000)
     w.controls.stop_action.trigger()  # Ctrl+Shift+X: the partial last chunk is flushed, not lost
