@@ -9,14 +9,13 @@ app is restarted and the recording (still not uploaded) is reopened from the spo
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from recorder.events import AudioGap, CaptureProblem, ChunkRecorded, LevelChanged
+from recorder.events import AudioGap, CaptureProblem, ChunkRecorded, ElapsedChanged
 from recorder.states import SessionState
 from tests.fixtures.vmic import PulseDaemon
 from tests.ui.harness import App, heidi_settings, running_app
@@ -33,6 +32,11 @@ def _tooltip(app: App) -> str:
     tray = app.controller.guard.tray
     assert tray is not None
     return tray.icon.toolTip()
+
+
+def _recorded_s(app: App) -> float:
+    """The seconds of audio the core has recorded (from its ElapsedChanged events)."""
+    return max((e.elapsed_s for e in app.events if isinstance(e, ElapsedChanged)), default=0.0)
 
 
 def _paragraphs(app: App) -> list[str]:
@@ -61,8 +65,7 @@ def test_lost_microphone_is_shown_recording_resumes_and_the_gap_is_marked(
         app.start_recording(qtbot)
         assert w.windowTitle() == "● Recording — Ambient Recorder"
         model = w.chunk_model
-        app.wait(qtbot, lambda: any(isinstance(e, LevelChanged) for e in app.events), 10)
-        time.sleep(1.0)  # some audio before the loss
+        app.wait(qtbot, lambda: _recorded_s(app) >= 1.0, 15)  # some audio before the loss
 
         private_pulse.kill()
         live = lambda: model.rowCount() - 1  # noqa: E731
@@ -93,7 +96,8 @@ def test_lost_microphone_is_shown_recording_resumes_and_the_gap_is_marked(
         assert w.windowTitle() == "● Recording — Ambient Recorder"
         assert INPUT_LOST_TEXT not in _tooltip(app) and "Recording" in _tooltip(app)
         gap = next(e for e in app.events if isinstance(e, AudioGap))
-        time.sleep(1.0)  # audio after the microphone came back
+        back_at = _recorded_s(app)  # audio after the microphone came back:
+        app.wait(qtbot, lambda: _recorded_s(app) >= back_at + 1.0, 15)
         qtbot.mouseClick(w.controls.stop_button, Qt.MouseButton.LeftButton)
         app.wait(qtbot, lambda: app.controller.state is SessionState.DONE, 30)
 
