@@ -26,6 +26,10 @@ from ui.worker import wait_for_background
 
 REPO = Path(__file__).resolve().parents[2]
 CONSULT = REPO / "samples" / "consult.ogg"
+# Uploads that must wait go here: nothing listens on port 9 (discard; privileged, so no test
+# run serves it). A port bound and released a moment ago could be taken meanwhile by another
+# process's server, e.g. a concurrent run's local server, which takes the same test API key.
+CLOSED_URL = "http://127.0.0.1:9/api/v2/ml-scribe/open-api"
 
 
 def consult_slice(path: Path, seconds: float) -> Path:

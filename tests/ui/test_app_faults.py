@@ -5,7 +5,6 @@ a rejected chunk and its Retry action, the crash-recovery prompt, and a server o
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from recorder.audio import FileSpec
 from recorder.states import ChunkState, SessionState
-from tests.ui.harness import consult_slice, heidi_settings, running_app
+from tests.ui.harness import CLOSED_URL, consult_slice, heidi_settings, running_app
 from ui.models import COL_LOCAL, RETRYABLE_ROLE
 
 pytestmark = pytest.mark.slow
@@ -29,14 +28,6 @@ def consult_50s(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def consult_100s(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return consult_slice(tmp_path_factory.mktemp("audio") / "consult-100s.wav", 100.0)
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def test_rejected_chunk_is_retried_from_the_chunk_list(
@@ -89,7 +80,7 @@ def test_unfinished_recording_is_offered_and_uploaded_at_start(
 ) -> None:
     monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)
     data = tmp_path / "data"
-    offline = heidi_settings(f"http://127.0.0.1:{closed_port()}/api/v2/ml-scribe/open-api")
+    offline = heidi_settings(CLOSED_URL)
     with running_app(qtbot, data, offline, FileSpec(consult_50s, speed=0)) as first:
         first.start_recording(qtbot)
         first.wait(qtbot, lambda: first.controller.state is SessionState.DONE, 60)

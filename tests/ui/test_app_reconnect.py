@@ -18,14 +18,12 @@ from pytestqt.qtbot import QtBot
 from recorder.events import AudioGap, CaptureProblem, ChunkRecorded, ElapsedChanged
 from recorder.states import SessionState
 from tests.fixtures.vmic import PulseDaemon
-from tests.ui.harness import App, heidi_settings, running_app
+from tests.ui.harness import CLOSED_URL, App, heidi_settings, running_app
 from ui.models import COL_INDEX, COL_LOCAL, INPUT_LOST_TEXT
 from ui.status_style import Tone
 from ui.transcript_model import LOST_NOW_MARKER
 
 pytestmark = [pytest.mark.slow, pytest.mark.vmic]
-
-CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens: uploads wait, the recording does not care
 
 
 def _tooltip(app: App) -> str:
@@ -56,7 +54,7 @@ def test_lost_microphone_is_shown_recording_resumes_and_the_gap_is_marked(
     qtbot: QtBot, tmp_path: Path, private_pulse: PulseDaemon
 ) -> None:
     data = tmp_path / "data"
-    with running_app(qtbot, data, heidi_settings(CLOSED_PORT), None, use_tray=True) as app:
+    with running_app(qtbot, data, heidi_settings(CLOSED_URL), None, use_tray=True) as app:
         w = app.window
         combo = w.devices.combo
         names = lambda: [combo.itemText(i) for i in range(combo.count())]  # noqa: E731
@@ -123,7 +121,7 @@ def test_lost_microphone_is_shown_recording_resumes_and_the_gap_is_marked(
         recording_id = model.recording_id
 
     # restarted (still offline): the recording is offered again, and reopened it shows the gap
-    with running_app(qtbot, data, heidi_settings(CLOSED_PORT), None) as again:
+    with running_app(qtbot, data, heidi_settings(CLOSED_URL), None) as again:
         again.wait(qtbot, lambda: again.controller.recovery_dialog is not None, 30)
         dialog = again.controller.recovery_dialog
         assert dialog is not None and dialog.list.count() == 1

@@ -7,7 +7,6 @@ transcript, not "[chunk 1 — transcribing…]" for ever.
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +16,9 @@ from pytestqt.qtbot import QtBot
 from recorder.audio import FileSpec
 from recorder.events import TranscriptUpdated
 from recorder.states import SessionState
-from tests.ui.harness import consult_slice, heidi_settings, running_app
+from tests.ui.harness import CLOSED_URL, consult_slice, heidi_settings, running_app
 
 pytestmark = pytest.mark.slow
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def test_offer_answered_after_the_upload_finished_shows_the_final_transcript(
@@ -36,7 +27,7 @@ def test_offer_answered_after_the_upload_finished_shows_the_final_transcript(
     monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)
     audio = consult_slice(tmp_path / "consult-50s.wav", 50.0)
     data = tmp_path / "data"
-    offline = heidi_settings(f"http://127.0.0.1:{closed_port()}/api/v2/ml-scribe/open-api")
+    offline = heidi_settings(CLOSED_URL)
     with running_app(qtbot, data, offline, FileSpec(audio, speed=0)) as first:
         first.start_recording(qtbot)
         first.wait(qtbot, lambda: first.controller.state is SessionState.DONE, 60)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from recorder.audio import FileSpec
 from recorder.events import ChunkRecorded, ElapsedChanged, RecordingStateChanged
 from recorder.spool import Spool
 from recorder.states import RecordingState, SessionState
-from tests.ui.harness import consult_slice, heidi_settings, running_app
+from tests.ui.harness import CLOSED_URL, consult_slice, heidi_settings, running_app
 from ui.app import quit_on_signals
 
 pytestmark = pytest.mark.slow
@@ -132,10 +131,7 @@ def test_closing_with_uploads_waiting_asks_about_the_uploads_not_the_recording(
     qtbot: QtBot, tmp_path: Path, consult_20s: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HEIDI_API_KEY", "key-for-a-server-that-is-not-there")
-    with socket.socket() as sock:  # a loopback port nothing listens on: uploads wait
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    offline = heidi_settings(f"http://127.0.0.1:{port}/api/v2/ml-scribe/open-api")
+    offline = heidi_settings(CLOSED_URL)  # uploads wait
     with running_app(qtbot, tmp_path / "data", offline, FileSpec(consult_20s, speed=0)) as app:
         app.window.session.consent.setChecked(True)
         app.controller.record()  # the file is read at once: RECORDING may be over unseen
