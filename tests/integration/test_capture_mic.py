@@ -41,9 +41,11 @@ def _wait_first_audio(cap: Capture, sink: list[Pcm], limit_s: float = 10.0) -> N
 def _record_while_playing(
     cap: Capture, mic: PrivateMic, path: Path
 ) -> tuple[Pcm, list[CaptureProblem]]:
-    """Capture while `path` plays, until its length plus a margin has been heard.
+    """Capture while `path` plays, until its length plus a margin has been heard since it began.
 
-    paplay itself exits only after the null sink's ~2 s drain, so it is not waited for.
+    paplay itself exits only after the null sink's ~2 s drain, so it is not waited for. It
+    began with the first sound (the idle null sink gives exact zeros): paplay may take a while
+    to start on a loaded machine, and counting from the capture's start cut its end off.
     """
     info = sf.info(path)
     wanted = int(info.frames / info.samplerate * cap.target_rate) + int(0.8 * cap.target_rate)
@@ -53,12 +55,15 @@ def _record_while_playing(
     try:
         _wait_first_audio(cap, parts)
         player = mic.play(path)
-        heard = 0
+        heard: int | None = None  # frames since the first sound
         give_up = time.monotonic() + 30
-        while heard < wanted and time.monotonic() < give_up:
+        while (heard is None or heard < wanted) and time.monotonic() < give_up:
             block = cap.read(0.1)
             parts.append(block)
-            heard += len(block)
+            if heard is not None:
+                heard += len(block)
+            elif np.any(block):
+                heard = len(block) - int(np.flatnonzero(block)[0])
             problems += cap.problems()
             assert player.poll() in (None, 0), player.stderr.read() if player.stderr else ""
         player.terminate()
@@ -158,7 +163,10 @@ def test_a_reader_that_falls_behind_gets_dropped_frames_counted_and_reported(
     cap.start()
     try:
         _wait_first_audio(cap, early)
-        time.sleep(1.0)  # the reader sleeps: the 0.2 s ring must overrun
+        give_up = time.monotonic() + 30
+        while not cap.stats.dropped_frames:  # the reader stops reading: the 0.2 s ring overruns
+            assert time.monotonic() < give_up, "the ring never overran"
+            time.sleep(0.05)
     finally:
         cap.stop()
     problems = cap.problems()
