@@ -15,6 +15,11 @@ from fastapi import FastAPI
 from server import API_PREFIX
 from server.errors import QuietCrashes
 
+# An idle keep-alive connection is left for the client to close: a server closing it just as
+# the client sends its next request on it resets that request. uvicorn's default (5 s) equals
+# httpx's keep-alive expiry, so a request sent after ~5 s idle could fail now and then.
+KEEP_ALIVE_S = 75
+
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -74,6 +79,7 @@ def make_server(
         access_log=access_log,
         lifespan="on",
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=KEEP_ALIVE_S,
         server_header=False,
     )
     return QuietExitServer(config)

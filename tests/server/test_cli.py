@@ -14,10 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from recorder.commands import serve
 from recorder.errors import RecorderError
 from server.embedded import start_local_server
+from server.runner import make_server
 from tests.fixtures.local_server import REPO_ROOT, LocalServerProcess
 from tests.server.support import api_for
 
@@ -121,6 +123,15 @@ def test_without_the_server_extra_serve_says_how_to_install_it() -> None:
     assert result.stdout.strip() == serve.INSTALL_HINT
     assert "pip install ambient-recorder[server]" in serve.INSTALL_HINT
     assert issubclass(RecorderError, Exception)
+
+
+def test_idle_connections_are_closed_by_the_client_not_the_server() -> None:
+    """A server closing an idle keep-alive connection as the client reuses it resets that
+    request; the server must keep idle connections longer than the client pools them."""
+    client_keeps_s = httpx.Limits().keepalive_expiry
+    assert client_keeps_s is not None
+    server = make_server(FastAPI())
+    assert server.config.timeout_keep_alive > 2 * client_keeps_s
 
 
 def test_embedded_server_runs_in_a_thread_on_a_free_loopback_port(tmp_path: Path) -> None:
