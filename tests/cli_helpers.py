@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import struct
 import subprocess
 import sys
 import threading
@@ -11,9 +12,14 @@ import time
 from pathlib import Path
 from typing import IO
 
+from recorder.crypto import HEADER_BYTES, TAG_BYTES
+from recorder.spool import JOURNAL_NAME
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = REPO_ROOT / "samples" / "consult.ogg"
 SAMPLE_TEXT = REPO_ROOT / "samples" / "consult.txt"
+RATE = 16_000  # the recordings' sample rate (the sample consult's)
+_JOURNAL_HEADER = struct.Struct(">4sBQ")  # recorder.journal: b"ARJL" | version | start frame
 
 
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -96,3 +102,40 @@ class Lines:
         while not self._queue.empty():
             self.seen.append(self._queue.get())
         return "".join(self.seen)
+
+
+def on_disk(data: Path) -> tuple[int, int]:
+    """(frames in committed chunks, frames in committed chunks and the journal) of the one
+    recording: its journal's start frame, plus every whole record in it (one being written now
+    is left out). The format (recorder.journal): b"ARJL" | version | start_frame (u64) |
+    (length (u32) | sealed float32 PCM)*. (0, 0) while there is no journal."""
+    try:
+        [path] = data.glob(f"spool/*/{JOURNAL_NAME}")
+        raw = path.read_bytes()
+    except (ValueError, FileNotFoundError):  # not made yet, or replaced just now
+        return 0, 0
+    if len(raw) < _JOURNAL_HEADER.size:
+        return 0, 0
+    magic, _version, start_frame = _JOURNAL_HEADER.unpack_from(raw)
+    assert magic == b"ARJL"
+    frames, pos = start_frame, _JOURNAL_HEADER.size
+    while pos + 4 <= len(raw):
+        (length,) = struct.unpack_from(">I", raw, pos)
+        if pos + 4 + length > len(raw):
+            break
+        frames += (length - HEADER_BYTES - TAG_BYTES) // 4
+        pos += 4 + length
+    return int(start_frame), int(frames)
+
+
+def wait_journaled(proc: subprocess.Popen[str], data: Path, seconds: float) -> int:
+    """Wait (120 s at most) until the recording in `data` has a committed chunk and `seconds`
+    of the next one journaled; the frames then on disk (see on_disk)."""
+    give_up = time.monotonic() + 120
+    while True:
+        committed, held = on_disk(data)
+        if committed and held - committed >= seconds * RATE:
+            return held
+        assert proc.poll() is None, "the recording ended by itself"
+        assert time.monotonic() < give_up, f"no chunk committed with {seconds} s journaled after it"
+        time.sleep(0.05)

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import struct
 import subprocess
 import time
 from pathlib import Path
@@ -22,13 +21,10 @@ import pytest
 import soundfile as sf
 
 from recorder import exit_codes
-from recorder.crypto import HEADER_BYTES, TAG_BYTES
 from recorder.logs import log_path
-from recorder.spool import JOURNAL_NAME
-from tests.cli_helpers import SAMPLE, Lines, run_cli, start_record
+from tests.cli_helpers import SAMPLE, Lines, run_cli, start_record, wait_journaled
 
 CHUNK_LINE = re.compile(r"^chunk (\d+): ([\d.]+) s, (\d+) bytes$", re.M)
-RATE = 16_000
 
 
 def _recording_id(stdout: str) -> str:
@@ -126,44 +122,13 @@ def test_unknown_recording_export_is_a_clear_error(tmp_path: Path) -> None:
     assert "0000-not-a-recording" in done.stderr
 
 
-def _on_disk(data: Path) -> tuple[int, int]:
-    """(frames in committed chunks, frames in committed chunks and the journal) of the one
-    recording: its journal's start frame, plus every whole record in it (one being written now
-    is left out). The format (recorder.journal): b"ARJL" | version | start_frame (u64) |
-    (length (u32) | sealed float32 PCM)*. (0, 0) while there is no journal."""
-    try:
-        [path] = data.glob(f"spool/*/{JOURNAL_NAME}")
-        raw = path.read_bytes()
-    except (ValueError, FileNotFoundError):  # not made yet, or replaced just now
-        return 0, 0
-    if len(raw) < struct.calcsize(">4sBQ"):
-        return 0, 0
-    magic, _version, start_frame = struct.unpack_from(">4sBQ", raw)
-    assert magic == b"ARJL"
-    frames, pos = start_frame, struct.calcsize(">4sBQ")
-    while pos + 4 <= len(raw):
-        (length,) = struct.unpack_from(">I", raw, pos)
-        if pos + 4 + length > len(raw):
-            break
-        frames += (length - HEADER_BYTES - TAG_BYTES) // 4
-        pos += 4 + length
-    return int(start_frame), int(frames)
-
-
 def test_kill_9_mid_recording_then_any_command_recovers(tmp_path: Path) -> None:
     """SIGKILL a real recording process; the next command recovers everything it had on disk."""
     data = tmp_path / "data"
     proc = start_record(data, "--input", str(SAMPLE), "--speed", "10", "--no-upload")
     try:
         # Killed once a chunk is committed (45-60 s) and the journal holds 2 s of the next.
-        give_up = time.monotonic() + 120
-        while True:
-            committed, held = _on_disk(data)
-            if committed and held - committed >= 2 * RATE:
-                break
-            assert proc.poll() is None, "the recording ended by itself"
-            assert time.monotonic() < give_up, "no chunk committed with 2 s journaled after it"
-            time.sleep(0.05)
+        held = wait_journaled(proc, data, 2.0)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     finally:
@@ -180,7 +145,7 @@ def test_kill_9_mid_recording_then_any_command_recovers(tmp_path: Path) -> None:
     assert len(chunks) >= 2
     recovered_s = sum(c["duration_s"] for c in chunks)
     # every journal record written before the kill survives it (os.write, no buffer to lose)
-    assert recovered_s >= held / RATE - 0.002, (recovered_s, held / RATE)
+    assert recovered_s >= held / 16_000 - 0.002, (recovered_s, held / 16_000)
     out_dir = tmp_path / "export"
     assert run_cli(data, "export", rec["recording_id"], "--out", str(out_dir)).returncode == 0
     exported = np.concatenate(

@@ -33,7 +33,7 @@ from recorder.settings import (
     settings_path,
 )
 from recorder.states import RecordingState, ServerStatus
-from tests.cli_helpers import SAMPLE, start_record
+from tests.cli_helpers import SAMPLE, start_record, wait_journaled
 from tests.ui.file_keyring import FileKeyring
 
 
@@ -79,7 +79,7 @@ def core_factory(tmp_path: Path) -> Iterator[Callable[..., tuple[AmbientCore, Ev
         core = AmbientCore(events, data_dir=data_dir or tmp_path / "data", settings=settings)
         made.append(core)
         core.start()
-        assert core.wait_ready(30)
+        assert core.wait_ready(120)
         return core, events
 
     yield make
@@ -89,7 +89,7 @@ def core_factory(tmp_path: Path) -> Iterator[Callable[..., tuple[AmbientCore, Ev
 
 def test_a_consult_through_the_core(core_factory: Any, heidi_env: Settings) -> None:
     core, events = core_factory(heidi_env)
-    events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.mode == "heidi", 30)
+    events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.mode == "heidi", 120)
     with pytest.raises(RecorderError, match="consent"):
         core.start_recording(FileSpec(SAMPLE, speed=0), ConsultMeta(consent_obtained=False))
     rid = core.start_recording(
@@ -119,9 +119,13 @@ def test_interrupted_recording_is_offered_then_uploaded(
     data = tmp_path / "data"
     # a recording that a kill -9 left behind, made by a real recording process
     proc = start_record(data, "--input", str(SAMPLE), "--speed", "10", "--no-upload")
-    time.sleep(6.0)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(10)
+    try:
+        wait_journaled(proc, data, 2.0)  # a chunk (45-60 s) committed, 2 s of the next journaled
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
     core, events = core_factory(heidi_env, data)
     offered = core.unfinished_recordings()
     assert len(offered) == 1
@@ -146,7 +150,7 @@ def test_no_key_is_reported_offline_and_recording_still_works(
     monkeypatch.delenv("HEIDI_API_KEY", raising=False)
     settings = Settings(base_url="https://heidi.invalid/api", email="a@b.c", user_id="u")
     core, events = core_factory(settings)
-    offline = events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.last_error, 30)
+    offline = events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.last_error, 120)
     assert isinstance(offline, ConnectionChanged)
     assert offline.mode == "offline"
     assert "API key" in (offline.last_error or "")
@@ -174,7 +178,7 @@ def test_stop_and_shutdown_racing_a_start_lose_nothing(tmp_path: Path, heidi_env
         events = Events()
         core = AmbientCore(events, data_dir=data, settings=heidi_env)
         core.start()
-        assert core.wait_ready(30)
+        assert core.wait_ready(120)
         outcome: list[object] = []
 
         def start(core: AmbientCore = core, outcome: list[object] = outcome) -> None:
@@ -223,7 +227,7 @@ def test_damaged_settings_file_never_falls_back_to_the_local_server(
     core = AmbientCore(events, data_dir=tmp_path / "data")  # reads settings.json like the app
     try:
         core.start()
-        assert core.wait_ready(30)
+        assert core.wait_ready(120)
         problem = events.wait_for(lambda e: isinstance(e, ErrorOccurred) and e.where == "settings")
         assert isinstance(problem, ErrorOccurred)
         assert str(path) in problem.message and "not JSON" in problem.message
@@ -247,7 +251,7 @@ def test_damaged_settings_file_never_falls_back_to_the_local_server(
         core.apply_settings(fixed)
         assert load_settings().base_url == local_server.base_url, "replaced by the saved ones"
         assert core.settings_problem is None
-        events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.mode == "heidi", 30)
+        events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.mode == "heidi", 120)
         events.wait_for(
             lambda e: (
                 isinstance(e, RecordingStateChanged)
@@ -276,7 +280,7 @@ def test_bad_heidi_variable_is_named_and_uploads_wait(
     core = AmbientCore(events, data_dir=tmp_path / "data")
     try:
         core.start()
-        assert core.wait_ready(30)
+        assert core.wait_ready(120)
         problem = events.wait_for(lambda e: isinstance(e, ErrorOccurred) and e.where == "settings")
         assert isinstance(problem, ErrorOccurred) and variable in problem.message
         assert "restart" in problem.message
@@ -321,7 +325,7 @@ def test_shutdown_while_the_local_server_starts_stops_it(
     core = AmbientCore(events, data_dir=tmp_path / "data", settings=Settings())
     core.start()
     # emitted just before the target is resolved (the embedded server starts after it)
-    events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.detail == "connecting…", 30)
+    events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.detail == "connecting…", 120)
     core.shutdown()
     assert _threads_named("core-start") == [], "shutdown waited for the start to notice"
     assert len(_threads_named("local-server")) == servers_before, "the server it started stops"
