@@ -27,6 +27,7 @@ class Scripted(http.server.BaseHTTPRequestHandler):
 
     answer: tuple[int, dict[str, str], bytes] = (200, {}, b"{}")
     mode: str = "normal"  # normal | truncate | close
+    url: str = ""  # the server's base URL (set by the fixture)
 
     def log_message(self, *_args: object) -> None:  # keep test output quiet
         pass
@@ -57,20 +58,26 @@ class Scripted(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_PATCH = _reply
 
 
-@pytest.fixture
-def scripted() -> Iterator[tuple[type[Scripted], HeidiClient]]:
-    handler = type("Handler", (Scripted,), {})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    client = HeidiClient(
-        f"http://127.0.0.1:{server.server_address[1]}/api",
+def _client(url: str, timeouts: Timeouts) -> HeidiClient:
+    return HeidiClient(
+        url,
         "key",
         email="a@example.org",
         user_id="u",
-        timeouts=Timeouts(connect=2, read=2, write=2, pool=2),
+        timeouts=timeouts,
         max_body_bytes=64 * 1024,
     )
+
+
+@pytest.fixture
+def scripted() -> Iterator[tuple[type[Scripted], HeidiClient]]:
+    handler: type[Scripted] = type("Handler", (Scripted,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    handler.url = f"http://127.0.0.1:{server.server_address[1]}/api"
+    # Generous: a broken answer must be told by what arrives, never by a loaded machine's delay.
+    client = _client(handler.url, Timeouts(connect=30, read=30, write=30, pool=30))
     yield handler, client
     client.close()
     server.shutdown()
@@ -166,13 +173,17 @@ def test_wrong_types_in_a_live_transcript(scripted: tuple[type[Scripted], HeidiC
 
 
 def test_a_stalled_server_times_out(scripted: tuple[type[Scripted], HeidiClient]) -> None:
-    handler, client = scripted
+    handler, _ = scripted
     stall = threading.Event()
 
     def slow(self: Scripted) -> None:
-        stall.wait(5)
+        stall.wait(60)  # until the client has given up, however long that took
 
     handler.do_POST = slow  # type: ignore[method-assign,assignment]
-    with pytest.raises(NetworkError, match="did not answer in time"):
-        client.create_session()
-    stall.set()
+    impatient = _client(handler.url, Timeouts(connect=30, read=1, write=30, pool=30))
+    try:
+        with pytest.raises(NetworkError, match="did not answer in time"):
+            impatient.create_session()
+    finally:
+        stall.set()
+        impatient.close()
