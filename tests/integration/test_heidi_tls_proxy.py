@@ -131,7 +131,7 @@ class Tunnel(socketserver.StreamRequestHandler):
         sockets = [self.connection, upstream]
         try:
             while True:
-                readable, _, _ = select.select(sockets, [], [], 5)
+                readable, _, _ = select.select(sockets, [], [], 60)  # idle: the client left
                 if not readable:
                     return
                 for sock in readable:
@@ -179,7 +179,7 @@ def _client(**kw: object) -> HeidiClient:
         "key",
         email="a@example.org",
         user_id="u",
-        timeouts=Timeouts(connect=3, read=3, write=3, pool=3),
+        timeouts=Timeouts(connect=30, read=30, write=30, pool=30),  # never the deciding factor
         **kw,  # type: ignore[arg-type]
     )
 
