@@ -28,6 +28,14 @@ def _shown_whole(label: QLabel) -> bool:
     return label.height() >= label.heightForWidth(label.width()) > 0
 
 
+def _settle() -> None:
+    """Let the posted layout work finish, however slow the machine: a label's new size asks its
+    parent's layout, which may ask its own parent's, each in the next pass of the event loop.
+    (`qtbot.wait(50)` ends after 50 ms: a loaded machine may get through one pass only.)"""
+    for _ in range(10):
+        QApplication.processEvents()
+
+
 def _window(qtbot: QtBot) -> MainWindow:
     window = MainWindow()
     qtbot.addWidget(window)
@@ -48,7 +56,7 @@ def test_a_long_transcript_status_does_not_squeeze_the_consent_box(qtbot: QtBot)
         AudioGap(RID, 1, at_s=95.0, started_at=1.0, duration_s=16.0, reason="microphone lost")
     )
     window.transcript.refresh()
-    qtbot.wait(50)
+    _settle()
     status = window.transcript.status.text()
     assert "still without text" in status and "gap(s)" in status
     assert window.transcript.status.visibleRegion().boundingRect().width() > 0
@@ -63,11 +71,11 @@ def test_a_long_transcript_status_does_not_squeeze_the_consent_box(qtbot: QtBot)
 def test_ticking_consent_does_not_move_the_consent_box(qtbot: QtBot) -> None:
     window = _window(qtbot)
     window.controls.set_can_start(False, "Tick the consent box to start recording.")
-    qtbot.wait(50)
+    _settle()
     before = window.session.consent.mapTo(window, window.session.consent.rect().topLeft())
     assert window.controls.hint_label.isVisible()
     window.controls.set_can_start(True)
-    qtbot.wait(50)
+    _settle()
     after = window.session.consent.mapTo(window, window.session.consent.rect().topLeft())
     assert not window.controls.hint_label.isVisible()
     assert after == before
