@@ -207,8 +207,17 @@ def read_journal(path: Path, cipher: Cipher, recording_id: str) -> JournalConten
 
 def keep_damaged_journal(path: Path) -> Path:
     """Move a damaged journal aside (never delete it): what could not be read may still be
-    recoverable by hand (e.g. with the right key). Returns the new path."""
-    kept = path.with_name(f"{path.stem}-damaged-{time.strftime('%Y%m%dT%H%M%S')}{path.suffix}")
+    recoverable by hand (e.g. with the right key). Returns the new path.
+
+    The name holds the time to the second; a second one kept within that second gets a
+    number after it instead of replacing the first.
+    """
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    kept = path.with_name(f"{path.stem}-damaged-{stamp}{path.suffix}")
+    number = 1
+    while kept.exists():
+        number += 1
+        kept = path.with_name(f"{path.stem}-damaged-{stamp}-{number}{path.suffix}")
     os.replace(path, kept)
     fsync_dir(path.parent)
     log.error("journal %s could not be read completely; kept as %s", path.name, kept.name)

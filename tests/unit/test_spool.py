@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 
 from recorder.errors import DecryptionError, SpoolError
-from recorder.journal import Journal, read_journal
+from recorder.journal import Journal, keep_damaged_journal, read_journal
 from recorder.spool import JOURNAL_NAME, NotFoundError, Spool, chunk_file_name
 from recorder.states import ChunkState, RecordingState
 
@@ -435,6 +435,22 @@ def test_recovery_keeps_a_journal_with_an_unknown_header(tmp_path: Path) -> None
     kept = [p for p in journal.parent.iterdir() if p.name.startswith("journal-damaged-")]
     assert len(kept) == 1 and kept[0].read_bytes() == bytes(raw)
     again.close()
+
+
+def test_two_damaged_journals_kept_within_one_second_are_both_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kept name holds the time to the second: the second one must not replace the first."""
+    monkeypatch.setattr("recorder.journal.time.strftime", lambda _fmt: "20261130T030000")
+    journal = tmp_path / JOURNAL_NAME
+    kept = []
+    for content in (b"first damaged journal", b"second damaged journal"):
+        journal.write_bytes(content)
+        kept.append(keep_damaged_journal(journal))
+    assert kept[0] != kept[1]
+    assert [p.read_bytes() for p in kept] == [b"first damaged journal", b"second damaged journal"]
+    assert all(p.name.startswith("journal-damaged-20261130T030000") for p in kept)
+    assert not journal.exists()
 
 
 def test_writer_on_a_crashed_recording_carries_its_journal_over(tmp_path: Path) -> None:
