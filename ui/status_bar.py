@@ -109,13 +109,18 @@ class StatusBar(QStatusBar):
     def show_problem(self, event: ErrorOccurred | CaptureProblem) -> None:
         """Show an ErrorOccurred or CaptureProblem event.
 
-        The no-keyring notice shows as a warning, not as a failure. The gap's
-        "[no audio for N s: …]" after a lost microphone stays shown until the next message.
+        The no-keyring notice shows as a warning, not as a failure, and never hides an error
+        shown before it (a failed export must not vanish behind a notice for IT; the notice
+        is in the log). The gap's "[no audio for N s: …]" after a lost microphone stays
+        shown until the next message.
         """
         if isinstance(event, CaptureProblem):
             self.show_error(event.message, problem_tone(event.kind))
-        else:
-            self.show_error(event.message, error_tone(event))
+            return
+        tone = error_tone(event)
+        if tone is Tone.WARN and self.last_error() and self.error_tone is Tone.BAD:
+            return
+        self.show_error(event.message, tone)
 
     def clear_error(self) -> None:
         """Remove the error message (e.g. after the problem was fixed)."""

@@ -63,3 +63,8 @@ def test_errors_stay_errors_and_only_warnings_are_warnings(qtbot: QtBot, tmp_pat
     assert bar.error_tone is Tone.BAD
     bar.show_problem(ErrorOccurred(notice, where="spool"))  # the words alone do not decide
     assert bar.error_tone is Tone.BAD
+    failure = "Cannot save the transcript to /nowhere/out.txt: No such file or directory"
+    bar.show_error(failure)
+    bar.show_problem(ErrorOccurred(notice, where="spool", severity="warning"))
+    assert bar.last_error() == failure  # a notice arriving later does not hide the failure
+    assert bar.error_tone is Tone.BAD
