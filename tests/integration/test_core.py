@@ -211,6 +211,12 @@ def _threads_named(name: str) -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == name and t.is_alive()]
 
 
+def _new_threads(name: str, before: list[threading.Thread]) -> list[threading.Thread]:
+    """Threads called `name` alive now that were not there `before` (counting would mistake an
+    earlier test's thread ending meanwhile for one that stopped)."""
+    return [t for t in _threads_named(name) if t not in before]
+
+
 def test_damaged_settings_file_never_falls_back_to_the_local_server(
     tmp_path: Path, local_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -222,7 +228,7 @@ def test_damaged_settings_file_never_falls_back_to_the_local_server(
     path.parent.mkdir(parents=True, exist_ok=True)
     damaged = '{"base_url": "' + local_server.base_url + '", "email": "gp@practice.example"'
     path.write_text(damaged)  # truncated: not JSON
-    servers_before = len(_threads_named("local-server"))
+    servers_before = _threads_named("local-server")  # an earlier test's may still be ending
     events = Events()
     core = AmbientCore(events, data_dir=tmp_path / "data")  # reads settings.json like the app
     try:
@@ -241,7 +247,7 @@ def test_damaged_settings_file_never_falls_back_to_the_local_server(
         )
         assert core.pending_uploads() >= 3, "every chunk is kept, queued"
         assert [e.mode for e in events.of(ConnectionChanged) if e.mode != "offline"] == []
-        assert len(_threads_named("local-server")) == servers_before, "no local server started"
+        assert _new_threads("local-server", servers_before) == [], "no local server started"
         assert path.read_text() == damaged, "the practice's file is not overwritten"
 
         with pytest.raises(SettingsError, match="chunk_min_s"):
@@ -320,7 +326,7 @@ def test_shutdown_while_the_local_server_starts_stops_it(
     (Before, shutdown closed the spool under the start thread: 'Cannot operate on a closed
     database' escaped it, and the local server kept running.)
     """
-    servers_before = len(_threads_named("local-server"))
+    servers_before = _threads_named("local-server")
     events = Events()
     core = AmbientCore(events, data_dir=tmp_path / "data", settings=Settings())
     core.start()
@@ -328,7 +334,7 @@ def test_shutdown_while_the_local_server_starts_stops_it(
     events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.detail == "connecting…", 120)
     core.shutdown()
     assert _threads_named("core-start") == [], "shutdown waited for the start to notice"
-    assert len(_threads_named("local-server")) == servers_before, "the server it started stops"
+    assert _new_threads("local-server", servers_before) == [], "the server it started stops"
     assert _threads_named("upload-queue") == []
     assert thread_errors == []
     assert [e for e in events.of(ErrorOccurred) if "closed" in e.message] == []
