@@ -178,13 +178,18 @@ def test_a_spool_that_fails_at_start_releases_the_input(tmp_path: Path) -> None:
     """If the recording cannot be created, the input is closed again, not left capturing."""
     from recorder.errors import SpoolError
 
+    def feeders() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "file-source" and t.is_alive()}
+
+    before = feeders()  # another test's may still be ending: only new ones count
     spool = Spool.open(tmp_path)
     spool.root.rmdir()
     spool.root.write_text("not a folder")  # a recording's folder cannot be made here
     session = RecordingSession(spool, FileSpec(SAMPLE, speed=1), ConsultMeta(True), Events())
     with pytest.raises(SpoolError):
         session.start()
-    time.sleep(0.3)
-    feeders = [t for t in threading.enumerate() if t.name == "file-source" and t.is_alive()]
-    assert feeders == []
+    give_up = time.monotonic() + 10  # a feeder left running would play the file for 159 s
+    while feeders() - before:
+        assert time.monotonic() < give_up, "the input was left capturing"
+        time.sleep(0.05)
     assert session.state is SessionState.IDLE
