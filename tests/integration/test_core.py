@@ -326,16 +326,16 @@ def test_shutdown_while_the_local_server_starts_stops_it(
     (Before, shutdown closed the spool under the start thread: 'Cannot operate on a closed
     database' escaped it, and the local server kept running.)
     """
-    servers_before = _threads_named("local-server")
+    before = {n: _threads_named(n) for n in ("local-server", "core-start", "upload-queue")}
     events = Events()
     core = AmbientCore(events, data_dir=tmp_path / "data", settings=Settings())
     core.start()
     # emitted just before the target is resolved (the embedded server starts after it)
     events.wait_for(lambda e: isinstance(e, ConnectionChanged) and e.detail == "connecting…", 120)
     core.shutdown()
-    assert _threads_named("core-start") == [], "shutdown waited for the start to notice"
-    assert _new_threads("local-server", servers_before) == [], "the server it started stops"
-    assert _threads_named("upload-queue") == []
+    assert _new_threads("core-start", before["core-start"]) == [], "shutdown waited for it"
+    assert _new_threads("local-server", before["local-server"]) == [], "its server stops"
+    assert _new_threads("upload-queue", before["upload-queue"]) == []
     assert thread_errors == []
     assert [e for e in events.of(ErrorOccurred) if "closed" in e.message] == []
     assert [e.mode for e in events.of(ConnectionChanged) if e.mode != "offline"] == []
@@ -368,6 +368,7 @@ def test_shutdown_while_the_keyring_stalls_the_connect(
     backend.set_password("AmbientRecorder", "heidi-api-key", "sk-test-key-1234")
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
+    before = {n: _threads_named(n) for n in ("core-start", "upload-queue")}
     with socket.socket() as closed:  # a loopback port nobody listens on: refused at once
         closed.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{closed.getsockname()[1]}/api/v2/ml-scribe/open-api"
@@ -384,8 +385,8 @@ def test_shutdown_while_the_keyring_stalls_the_connect(
     finally:
         backend.release.set()
         keyring.set_keyring(previous)
-    assert _threads_named("core-start") == []
-    assert _threads_named("upload-queue") == []
+    assert _new_threads("core-start", before["core-start"]) == []
+    assert _new_threads("upload-queue", before["upload-queue"]) == []
     assert thread_errors == []
     assert [e for e in events.of(ErrorOccurred) if "closed" in e.message] == []
     assert [e.mode for e in events.of(ConnectionChanged) if e.mode != "offline"] == []
