@@ -127,9 +127,28 @@ def validate_language_code(code: str) -> str:
 
 
 def validate_proxy_url(url: str) -> None:
-    parts = urlsplit(url.strip())
+    """ConfigError unless `url` is a proxy httpx can use; the message never repeats a password
+    typed into it (the dialog shows it, a screenshot may go to IT)."""
+    shown = _without_password(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # raises ValueError for a port that is not a number in 0-65535
+    except ValueError:
+        raise ConfigError(f"The proxy address is not a valid URL: {shown!r}") from None
     if parts.scheme not in ("http", "https", "socks5") or not parts.hostname:
-        raise ConfigError(f"The proxy address must look like http://host:port: {url!r}")
+        raise ConfigError(f"The proxy address must look like http://host:port: {shown!r}")
+
+
+def _without_password(url: str) -> str:
+    """`url` with anything between '://' and the last '@' of its host part replaced by '…'."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    host = authority.rpartition("@")[2]
+    return f"{scheme}{sep}…@{host}{slash}{path}"
 
 
 def _check_type(name: str, value: Any, default: Any) -> Any:

@@ -46,6 +46,10 @@ def dialog_for(qtbot: QtBot, settings: Settings, key: str | None = None) -> Sett
         ("base_url", "http://heidi.example/api", "plain http is only allowed"),
         ("proxy", "proxy.example:3128", "proxy address must look like"),
         ("ca_bundle", "/nonexistent/ca.pem", "CA bundle file does not exist"),
+        # a typo in an IPv6 proxy or its port: Save used to do nothing at all (ValueError)
+        ("proxy", "http://[::1", "proxy address is not a valid URL"),
+        ("proxy", "http://proxy.example:99999", "proxy address is not a valid URL"),
+        ("proxy", "http://proxy.example:31 28", "proxy address is not a valid URL"),
     ],
 )
 def test_bad_values_keep_the_dialog_open_and_say_why(
@@ -56,6 +60,19 @@ def test_bad_values_keep_the_dialog_open_and_say_why(
     dialog.save_button.click()
     assert dialog.isVisible() and dialog.chosen() is None
     assert message in dialog.error.text()
+
+
+def test_a_proxy_password_is_never_repeated_in_the_error(qtbot: QtBot) -> None:
+    dialog = dialog_for(qtbot, Settings())
+    dialog.proxy.setText("htp://dr:Secret-Pw@proxy.example:3128")
+    dialog.save_button.click()
+    assert "proxy address must look like" in dialog.error.text()
+    assert "proxy.example:3128" in dialog.error.text()
+    assert "Secret-Pw" not in dialog.error.text() and dialog.chosen() is None
+    dialog.proxy.setText("http://dr:Secret@Pw@proxy.example:3128")  # '@' in the password
+    dialog.save_button.click()
+    chosen = dialog.chosen()
+    assert chosen is not None and chosen.proxy_url == "http://dr:Secret@Pw@proxy.example:3128"
 
 
 def test_chunk_bounds_and_heidi_account_checks(qtbot: QtBot) -> None:
