@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from recorder.heidi.errors import ConfigError
 from recorder.settings import CHUNK_LIMITS_S, MAX_RECONNECT_MINUTES, Settings, SettingsError
 from ui import status_style
 from ui.status_style import Tone
@@ -61,6 +62,17 @@ def key_hint(key: str | None) -> str:
     if not key:
         return "No API key stored"
     return f"•••• {key[-4:]}" if len(key) > 8 else "•••• (short key)"
+
+
+def check_ca_bundle(path: str) -> None:
+    """SettingsError unless `path` holds PEM certificates: caught at Save, not after it, when
+    the uploads would already be waiting on a link that cannot start."""
+    from recorder.heidi.tls import make_ssl_context  # truststore: loaded only when checked
+
+    try:
+        make_ssl_context(path)
+    except ConfigError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _line(accessible: str, placeholder: str = "") -> QLineEdit:
@@ -247,6 +259,8 @@ class SettingsDialog(QDialog):
             require_consent=self.require_consent.isChecked(),
         )
         settings.validate()
+        if settings.ca_bundle:
+            check_ca_bundle(settings.ca_bundle)
         if settings.base_url:
             if "@" not in settings.email:
                 raise SettingsError("A Heidi account needs the clinician's email address.")

@@ -75,6 +75,23 @@ def test_a_proxy_password_is_never_repeated_in_the_error(qtbot: QtBot) -> None:
     assert chosen is not None and chosen.proxy_url == "http://dr:Secret@Pw@proxy.example:3128"
 
 
+def test_a_ca_bundle_that_is_not_pem_is_refused_at_save(qtbot: QtBot, tmp_path: Path) -> None:
+    """Not after Save, when the link could not start and the uploads would wait."""
+    import certifi
+
+    not_pem = tmp_path / "practice-ca.pem"
+    not_pem.write_text("this is the IT ticket, not a certificate\n")
+    dialog = dialog_for(qtbot, Settings())
+    dialog.ca_bundle.setText(str(not_pem))
+    dialog.save_button.click()
+    assert dialog.isVisible() and dialog.chosen() is None
+    assert "could not be read as PEM certificates" in dialog.error.text()
+    dialog.ca_bundle.setText(certifi.where())  # a real PEM bundle is taken
+    dialog.save_button.click()
+    chosen = dialog.chosen()
+    assert chosen is not None and chosen.ca_bundle == certifi.where()
+
+
 def test_chunk_bounds_and_heidi_account_checks(qtbot: QtBot) -> None:
     dialog = dialog_for(qtbot, Settings())
     assert (dialog.chunk_min.minimum(), dialog.chunk_max.maximum()) == (45.0, 60.0)
