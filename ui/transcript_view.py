@@ -7,7 +7,7 @@ writing to the controller (disk work stays off the GUI thread).
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.text_patch import patch_between
 from ui.transcript_model import TranscriptModel
 
 
@@ -32,6 +33,8 @@ class TranscriptView(QWidget):
         self.model = model
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
+        self.text.document().setUndoRedoEnabled(False)  # edits by refresh() only: no history
+        self._shown = ""  # the text last put in the document (toPlainText() alters some)
         self.text.setAccessibleName("Transcript")
         self.text.setAccessibleDescription("The consult transcript, chunk by chunk")
         self.text.setPlaceholderText("The transcript appears here as the consult is recorded.")
@@ -67,12 +70,18 @@ class TranscriptView(QWidget):
     def refresh(self) -> None:
         """Re-render from the model, keeping the reader's scroll position unless at the end."""
         text = self.model.text()
-        if text != self.text.toPlainText():
+        patch = patch_between(self._shown, text)
+        if patch is not None:
             bar = self.text.verticalScrollBar()
             at_end = bar.value() >= bar.maximum() - 4
-            keep = bar.value()
-            self.text.setPlainText(text)
-            bar.setValue(bar.maximum() if at_end else keep)
+            # only the changed span is edited: the reader's selection and place stay put
+            edit = QTextCursor(self.text.document())
+            edit.setPosition(patch.start)
+            edit.setPosition(patch.end, QTextCursor.MoveMode.KeepAnchor)
+            edit.insertText(patch.text)
+            self._shown = text
+            if at_end:
+                bar.setValue(bar.maximum())
         self.status.setText(self.status_text() if text else "")
         has_text = bool(text)
         self.copy_button.setEnabled(has_text)
