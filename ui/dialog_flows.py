@@ -36,19 +36,37 @@ class SettingsFlow:
         self.on_applied = on_applied
         self.on_error = on_error
         self.dialog: SettingsDialog | None = None
+        self._fetching = False
 
     def open(self, problem: str | None = None) -> None:
         """Fetch the key hint and keyring state off the GUI thread, then show the dialog.
 
         `problem`: why the current settings cannot be used, shown at the top of the dialog.
+        One dialog at a time: asked again while it is up (or while a slow keyring is still
+        being read), the one there is brought to the front. Two stacked dialogs let the
+        one saved last silently undo the other.
         """
+        if self.dialog is not None and self.dialog.isVisible():
+            if problem:
+                self.dialog.show_problem(problem)
+            self.dialog.raise_()
+            self.dialog.activateWindow()
+            return
+        if self._fetching:
+            return
+        self._fetching = True
         run_in_background(
             lambda: (get_api_key(), keyring_problem()),
             partial(self._show, problem=problem),
-            self.on_error,
+            self._fetch_failed,
         )
 
+    def _fetch_failed(self, error: BaseException) -> None:
+        self._fetching = False
+        self.on_error(error)
+
     def _show(self, found: object, problem: str | None = None) -> None:
+        self._fetching = False
         key, note = found if isinstance(found, tuple) else (None, None)
         dialog = SettingsDialog(self.core.settings, key, note, self.parent, problem=problem)
         self.dialog = dialog

@@ -235,6 +235,11 @@ class SettingsDialog(QDialog):
         room = height - below - margins.top() - margins.bottom()
         self.body.setMinimumHeight(max(min(needed.height(), room), MIN_BODY_PX))
 
+    def show_problem(self, problem: str) -> None:
+        """Why the settings in use cannot be used, learnt while the dialog is up."""
+        self.problem.setText(problem)
+        self.problem.show()
+
     def _browse_ca(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(
             self, "Certificate bundle", "", "PEM files (*.pem *.crt);;All files (*)"

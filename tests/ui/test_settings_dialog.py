@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from recorder.audio import FileSpec
@@ -22,8 +22,9 @@ from recorder.settings import ENV_API_KEY, Settings, load_settings, settings_pat
 from recorder.states import ChunkState, SessionState
 from tests.fixtures.keyrings import keyring_backend
 from tests.ui.file_keyring import FileKeyring
-from tests.ui.harness import consult_slice, heidi_settings, running_app
+from tests.ui.harness import CLOSED_URL, consult_slice, heidi_settings, running_app
 from ui.settings_dialog import SettingsDialog, key_hint
+from ui.worker import wait_for_background
 
 
 @pytest.fixture
@@ -263,3 +264,38 @@ def test_on_a_small_screen_the_fields_scroll_and_save_stays_in_reach(qtbot: QtBo
     assert dialog.save_button.isVisible() and dialog.save_button.y() < dialog.height()
     dialog.body.ensureWidgetVisible(dialog.require_consent)
     assert dialog.require_consent.visibleRegion().boundingRect().height() > 0
+
+
+def test_settings_asked_for_again_brings_the_one_dialog_forward(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Ctrl+, pressed again while the keyring is read (slow when it must be unlocked), or
+    Settings opened by an error while it is up: one dialog, never a stack of them whose
+    last Save would undo the others."""
+
+    def shown() -> list[SettingsDialog]:
+        return [
+            widget
+            for widget in QApplication.topLevelWidgets()
+            if isinstance(widget, SettingsDialog) and widget.isVisible()
+        ]
+
+    with running_app(qtbot, tmp_path / "data", heidi_settings(CLOSED_URL), None) as app:
+        app.window.settings_action.trigger()
+        app.window.settings_action.trigger()  # before the first has appeared
+        app.wait(qtbot, lambda: app.controller.settings_dialog is not None, 30)
+        dialog = app.controller.settings_dialog
+        assert dialog is not None
+        app.controller.open_settings()  # while it is up
+        app.controller.settings_flow.open(problem="The settings file is damaged.")
+        assert wait_for_background(60_000)  # every keyring read the opens started is done
+        for _ in range(10):  # ... and its result delivered on this thread
+            QApplication.processEvents()
+        assert shown() == [dialog] and app.controller.settings_dialog is dialog
+        assert dialog.problem.isVisible() and "damaged" in dialog.problem.text()
+        dialog.reject()
+        app.controller.open_settings()  # closed: Settings opens again
+        app.wait(qtbot, lambda: app.controller.settings_dialog is not dialog, 30)
+        again = app.controller.settings_dialog
+        assert again is not None and shown() == [again]
+        again.reject()
