@@ -218,6 +218,9 @@ class SettingsDialog(QDialog):
         self.body.setWidget(body)
         self.body.setWidgetResizable(True)
         self.body.setFrameShape(QFrame.Shape.NoFrame)
+        # not a Tab stop itself: the dialog opened with the focus on this unnamed pane (a
+        # screen reader said nothing, typing went nowhere); now on the first field
+        self.body.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.body.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._layout = QVBoxLayout(self)
         for widget in (self.body, self.error, buttons):

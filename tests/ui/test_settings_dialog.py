@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
@@ -299,3 +300,25 @@ def test_settings_asked_for_again_brings_the_one_dialog_forward(
         again = app.controller.settings_dialog
         assert again is not None and shown() == [again]
         again.reject()
+
+
+def test_settings_opens_on_its_first_field_and_every_tab_stop_is_named(qtbot: QtBot) -> None:
+    """Keyboard and screen-reader use: typing goes into the Base URL at once, and Tab never
+    lands on a control a screen reader cannot name."""
+    dialog = dialog_for(qtbot, Settings())
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=30_000)
+    assert QApplication.focusWidget() is dialog.base_url
+    names = []
+    widget = QApplication.focusWidget()
+    for _ in range(40):
+        qtbot.keyClick(widget, Qt.Key.Key_Tab)
+        widget = QApplication.focusWidget()
+        if widget is dialog.base_url:
+            break
+        # a spin box's or an editable combo's own line edit speaks for its box
+        named = widget.accessibleName() or widget.parentWidget().accessibleName()
+        names.append(named or getattr(widget, "text", lambda: "")().replace("&", ""))
+    assert widget is dialog.base_url, f"Tab went round without coming back: {names}"
+    assert all(names), f"a Tab stop with no name: {names}"
+    assert names[-2:] == ["Save", "Cancel"] and "Proxy URL" in names
