@@ -37,9 +37,17 @@ def describe(summary: Any) -> str:
     return f"{when} — {length} — {uploaded} of {total} chunks uploaded ({why})"
 
 
+def _newest_first(summary: Any) -> float:
+    created = getattr(summary, "created_at", None)
+    if isinstance(created, dt.datetime):
+        return -created.timestamp()
+    return -float(created) if isinstance(created, int | float) else 0.0
+
+
 class RecoveryDialog(QDialog):
-    """Lists unfinished recordings, all ticked; Show puts the ticked ones in the window (their
-    uploads go on in the background whatever the choice)."""
+    """Lists unfinished recordings newest first, all ticked; Show finishes the ticked ones
+    first and puts the newest of them in the window (every upload goes on in the background
+    whatever the choice)."""
 
     def __init__(self, summaries: Sequence[Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,12 +55,15 @@ class RecoveryDialog(QDialog):
         intro = QLabel(
             "These recordings from an earlier session were not fully uploaded. "
             "Their audio is safe on this computer and keeps uploading in the background "
-            "either way. Show the ticked ones here, to follow their chunks and transcript?"
+            "either way. Finish the ticked ones first, and show the newest of them here "
+            "to follow its chunks and transcript?"
         )
         intro.setWordWrap(True)
         self.list = QListWidget()
         self.list.setAccessibleName("Unfinished recordings")
-        for summary in summaries:
+        # newest first: the consult just interrupted is the one the clinician is after, and
+        # the window shows one recording, the first ticked (it showed the oldest of them)
+        for summary in sorted(summaries, key=_newest_first):
             item = QListWidgetItem(describe(summary))
             item.setData(Qt.ItemDataRole.UserRole, str(summary.recording_id))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -63,7 +74,9 @@ class RecoveryDialog(QDialog):
         # the dialog only decides what the window shows, so it must not offer to "wait".
         self.upload_button = buttons.addButton("Show them", QDialogButtonBox.ButtonRole.AcceptRole)
         self.later_button = buttons.addButton("Not now", QDialogButtonBox.ButtonRole.RejectRole)
-        self.upload_button.setAccessibleName("Show the ticked recordings and finish them first")
+        self.upload_button.setAccessibleName(
+            "Finish the ticked recordings first and show the newest of them"
+        )
         self.later_button.setAccessibleName("Close; they keep uploading in the background")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -81,7 +94,7 @@ class RecoveryDialog(QDialog):
         self.list.setMinimumWidth(min(needed, int(screen * 0.8)))
 
     def chosen_ids(self) -> list[str]:
-        """The recording ids ticked for upload."""
+        """The recording ids ticked for upload, newest first (the first is shown)."""
         ids = []
         for row in range(self.list.count()):
             item = self.list.item(row)
