@@ -59,7 +59,9 @@ class ChunkView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._update_retry)
         model.dataChanged.connect(self._update_retry)
         model.modelReset.connect(self._update_retry)
+        model.rowsAboutToBeInserted.connect(self._note_at_end)
         model.rowsInserted.connect(self._follow_new_row)
+        self._was_at_end = True
         self._update_retry()
 
     def _selected(self) -> QModelIndex | None:
@@ -70,8 +72,14 @@ class ChunkView(QWidget):
         index = self._selected()
         self.retry_button.setEnabled(bool(index is not None and index.data(RETRYABLE_ROLE)))
 
+    def _note_at_end(self) -> None:
+        bar = self.table.verticalScrollBar()
+        self._was_at_end = bar.value() >= bar.maximum()
+
     def _follow_new_row(self) -> None:
-        if self.table.selectionModel().selectedRows():
+        """Show the newest chunk, unless the user is looking at another one: a row selected,
+        or scrolled up (in an hour's 60+ chunks, to find the one to retry)."""
+        if self.table.selectionModel().selectedRows() or not self._was_at_end:
             return
         self.table.scrollToBottom()
 
