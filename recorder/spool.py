@@ -68,6 +68,10 @@ class NotFoundError(RecorderError, LookupError):
     """No such recording or chunk in the spool (or its audio was already deleted)."""
 
 
+class ChunkUnreadableError(SpoolError):
+    """A chunk's file is there but cannot be read (permissions, I/O error); it is left alone."""
+
+
 @dataclass(frozen=True)
 class RecordingRow:
     """One recording as stored in the spool."""
@@ -185,6 +189,20 @@ def _writable(folder: Path) -> bool:
     return True
 
 
+def _file_problem(path: Path, mode: int) -> bool:
+    """Whether `path` exists but this user may not use it with `mode` (os.R_OK | os.W_OK).
+
+    (os.access answers for the real user; root always may, and hears about the folder.)"""
+    return path.exists() and not os.access(path, mode)
+
+
+def _remove_empty_recording(folder: Path) -> None:
+    """Remove the folder of a recording that never started (its lock file only)."""
+    with contextlib.suppress(OSError):
+        (folder / LOCK_NAME).unlink(missing_ok=True)
+        folder.rmdir()
+
+
 def _is_disk_problem(error: BaseException) -> bool:
     if isinstance(error, OSError):
         return error.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT)
@@ -223,6 +241,12 @@ class Spool:
                 "in the way."
             ) from error
         except OSError as error:
+            if path.is_dir():  # there, but this user may not use it (made by another user?)
+                where = error.filename or path
+                raise SpoolError(
+                    f"The data folder {path} cannot be used: {where} ({error.strerror}). It "
+                    "must be readable and writable by this user; ask IT to fix its permissions."
+                ) from error
             raise SpoolError(
                 f"The data folder {path} cannot be created ({error.strerror})."
             ) from error
@@ -250,8 +274,27 @@ class Spool:
         """Why the key is less protected than it should be (None when the OS keyring holds it)."""
         return self._key_warning
 
+    def _db_files(self) -> tuple[Path, Path, Path]:
+        db = self.data_dir / DB_NAME
+        return db, db.with_name(f"{DB_NAME}-wal"), db.with_name(f"{DB_NAME}-shm")
+
     def _connect(self) -> sqlite3.Connection:
-        path = self.data_dir / DB_NAME
+        path, wal, _shm = self._db_files()
+        for file in self._db_files():
+            if _file_problem(file, os.R_OK):
+                raise SpoolError(
+                    f"The spool database file {file} cannot be opened (Permission denied: not "
+                    "readable by this user). Make it readable and writable by this user "
+                    "(was the app run as another user?)."
+                )
+        if any(_file_problem(file, os.R_OK | os.W_OK) for file in self._db_files()):
+            # Left by another user, or made read-only: reading and exporting still work; the
+            # first write says which file. With no WAL to read, nothing at all is written.
+            self.read_only = True
+            mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+            db = sqlite3.connect(f"{path.as_uri()}?{mode}", uri=True, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            return db
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
             db.execute("PRAGMA journal_mode=WAL")
@@ -266,7 +309,7 @@ class Spool:
                 )
             else:
                 raise SpoolError(
-                    f"The spool database in {self.data_dir} cannot be opened ({error})."
+                    f"The spool database {path} cannot be opened ({error})."
                 ) from error
         db.row_factory = sqlite3.Row
         return db
@@ -315,10 +358,7 @@ class Spool:
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction; disk problems become SpoolError."""
         if self.read_only:
-            raise SpoolError(
-                f"The data folder {self.data_dir} is full or not writable (read-only): "
-                "nothing can be recorded or changed."
-            )
+            raise SpoolError(self._unwritable_message("read-only"))
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -332,9 +372,22 @@ class Spool:
                 if self._db.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
                         self._db.execute("ROLLBACK")
-                raise SpoolError(
-                    f"The data folder {self.data_dir} is full or not writable ({error})."
-                ) from error
+                raise SpoolError(self._unwritable_message(str(error))) from error
+
+    def _unwritable_message(self, reason: str) -> str:
+        """Why the database cannot be written, naming the file this user may not write (one
+        left by another user, e.g. the app run once as administrator), else the folder."""
+        for path in self._db_files():
+            if _file_problem(path, os.R_OK | os.W_OK):
+                return (
+                    f"The spool database file {path} is read-only for this user (Permission "
+                    "denied: not writable): nothing can be recorded or changed. Make it writable "
+                    "by this user (was the app run as another user?)."
+                )
+        return (
+            f"The data folder {self.data_dir} is full or not writable ({reason}): "
+            "nothing can be recorded or changed."
+        )
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -358,22 +411,24 @@ class Spool:
         EncoderSettings(codec=codec)  # validates the codec name
         Chunker(sample_rate, chunk_min_s, chunk_max_s, window_s=min(0.3, chunk_min_s))
         recording_id = str(uuid.uuid4())
+        folder = self.root / recording_id
         try:
-            (self.root / recording_id).mkdir(mode=0o700)
+            folder.mkdir(mode=0o700)
         except OSError as error:
             raise SpoolError(
                 f"The data folder {self.data_dir} is full or not writable ({error.strerror}): "
-                "cannot start a recording."
+                f"cannot start a recording in {self.root}."
             ) from error
         # Hold the writer lock from the start, so another process's recover_interrupted()
         # never mistakes this brand-new RECORDING row for a crashed one.
-        lock = WriterLock(self.root / recording_id / LOCK_NAME)
+        lock = WriterLock(folder / LOCK_NAME)
         try:
             lock.acquire()
         except OSError as error:
+            _remove_empty_recording(folder)
             raise SpoolError(
                 f"The data folder {self.data_dir} is full or not writable ({error.strerror}): "
-                "cannot start a recording."
+                f"cannot start a recording in {self.root}."
             ) from error
         with self._lock:
             self._reserved[recording_id] = lock
@@ -401,6 +456,7 @@ class Spool:
                 self._reserved.pop(recording_id, None)
                 self._active.discard(recording_id)
             lock.release()
+            _remove_empty_recording(folder)  # not started: no folder left behind to puzzle over
             raise
         return self.recording(recording_id)
 
@@ -566,6 +622,11 @@ class Spool:
         except FileNotFoundError as error:
             raise NotFoundError(
                 f"The file of chunk {index} of recording {recording_id!r} is missing."
+            ) from error
+        except OSError as error:  # e.g. made unreadable: the audio may still be there
+            raise ChunkUnreadableError(
+                f"The file of chunk {index}, {self.chunk_path(recording_id, index)}, cannot be "
+                f"read ({error.strerror or error}); it is kept."
             ) from error
         try:
             return self.cipher.open(sealed, chunk_label(recording_id, index))
