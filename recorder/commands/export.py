@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
     chunk does not stop the others from being exported: it is named, and the exit code says so.
     """
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ExportError(f"--out {out} is a file, not a folder: give a folder to export into.")
+    _check_out(out)
     spool = open_spool(args)
     try:
         try:
@@ -115,6 +115,24 @@ class UnknownRecordingError(NotFoundError):
     exit_code = exit_codes.USAGE
 
 
+def _check_out(out: Path) -> None:
+    """ExportError, before anything is decrypted, if --out is not a folder this user can fill."""
+    try:
+        exists = out.exists()
+        if exists and not out.is_dir():
+            raise ExportError(f"--out {out} is a file, not a folder: give a folder to export into.")
+    except OSError as error:  # a folder on the way this user may not enter
+        raise ExportError(
+            f"--out {out} cannot be used ({error.strerror or error}: a folder on the way is "
+            "not open to this user): choose a folder you can write to. Nothing was written."
+        ) from None
+    if exists and not os.access(out, os.W_OK | os.X_OK):
+        raise ExportError(
+            f"--out {out} is not writable by this user (Permission denied): choose a folder "
+            "you can write to. Nothing was written."
+        )
+
+
 def _read_all(
     spool: Spool, recording_id: str, chunks: list[ChunkRow]
 ) -> tuple[dict[int, bytes], list[tuple[int, str]]]:
@@ -126,7 +144,7 @@ def _read_all(
             continue
         try:
             audio[chunk.index] = spool.read_chunk_audio(recording_id, chunk.index)
-        except (DecryptionError, NotFoundError, OSError) as error:
+        except (DecryptionError, NotFoundError, SpoolError, OSError) as error:
             reason = error.strerror if isinstance(error, OSError) else str(error)
             unreadable.append((chunk.index, reason or type(error).__name__))
     return audio, unreadable

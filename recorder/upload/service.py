@@ -28,7 +28,7 @@ from recorder.heidi.client import HeidiClient
 from recorder.heidi.errors import AuthError, ConfigError, HeidiError, RejectedError
 from recorder.heidi.retry import Backoff
 from recorder.logs import audit, url_host
-from recorder.spool import ChunkRow, NotFoundError, RecordingRow, Spool
+from recorder.spool import ChunkRow, ChunkUnreadableError, NotFoundError, RecordingRow, Spool
 from recorder.states import ChunkState, RecordingState, ServerStatus
 from recorder.transcript import TranscriptPoller
 from recorder.upload.connection import ConnectionTracker
@@ -385,7 +385,7 @@ class UploadService:
         try:
             audio = self._spool.read_chunk_audio(rid, index)
             client.transcribe_segment(session_id, remote_id, index, audio)
-        except (RejectedError, DecryptionError, NotFoundError) as error:
+        except (RejectedError, DecryptionError, NotFoundError, ChunkUnreadableError) as error:
             if (
                 isinstance(error, RejectedError)
                 and error.status == 404
