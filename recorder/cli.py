@@ -139,7 +139,7 @@ def describe_os_error(error: OSError) -> str:
 
 def _start_logging(args: argparse.Namespace) -> None:
     from recorder import paths
-    from recorder.logs import configure_logging, log_started
+    from recorder.logs import configure_logging, log_problem, log_started
 
     # an unusable data dir raises SpoolError here: reported like any other error
     log_file = None
@@ -149,4 +149,7 @@ def _start_logging(args: argparse.Namespace) -> None:
     if log_file is None:  # no log file (read-only folder): keep log lines off the terminal
         for name in ("recorder", "server", "ui"):
             logging.getLogger(name).addHandler(logging.NullHandler())
+        problem = log_problem(data_dir)
+        if problem:  # said once; the command goes on (a log must never stop a consult)
+            print(f"warning: {problem}; carrying on without a log file.", file=sys.stderr)
     log_started("cli", data_dir, version_string(), command=args.command)

@@ -22,6 +22,7 @@ MAX_BYTES = 2_000_000
 BACKUP_COUNT = 3
 AUDIT_PREFIX = "audit:"
 _configured: dict[Path, logging.Handler] = {}
+_refused: dict[Path, OSError] = {}  # why a log could not be opened, by its path
 _audit_log = logging.getLogger("recorder.audit")
 
 AuditValue = str | int | float | bool | None
@@ -58,7 +59,8 @@ def configure_logging(data_dir: Path, level: int = logging.INFO) -> Path | None:
         handler = SharedRotatingFileHandler(
             path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
         )
-    except OSError:
+    except OSError as error:
+        _refused[path] = error  # the caller says so (log_problem): it must not stop a consult
         return None  # an unwritable data dir is reported by the spool, with a clear message
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
@@ -69,6 +71,15 @@ def configure_logging(data_dir: Path, level: int = logging.INFO) -> Path | None:
         logger.addHandler(handler)
     _configured[path] = handler
     return path
+
+
+def log_problem(data_dir: Path) -> str | None:
+    """Why configure_logging(data_dir) could not open the log, naming the path; else None."""
+    error = _refused.get(log_path(data_dir))
+    if error is None:
+        return None
+    where = error.filename or log_path(data_dir)
+    return f"cannot write the log {where} ({error.strerror or error})"
 
 
 def stop_logging(path: Path) -> None:
