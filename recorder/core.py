@@ -53,7 +53,13 @@ from recorder.events import (
 from recorder.gaps import read_gaps
 from recorder.logs import audit, url_host
 from recorder.session import ConsultMeta, RecordingSession, SessionOptions
-from recorder.settings import Settings, load_settings, save_settings, set_api_key
+from recorder.settings import (
+    Settings,
+    load_settings,
+    save_settings,
+    set_api_key,
+    validate_api_key,
+)
 from recorder.spool import Spool
 from recorder.states import ChunkState, RecordingState, SessionState
 from recorder.uplink import Uplink, open_uplink
@@ -296,6 +302,8 @@ class AmbientCore:
         the queued chunks upload.
         """
         settings.validate()
+        if api_key:  # one that cannot go into an HTTP header would fail every upload later
+            validate_api_key(api_key, where="The new API key")
         effective = check_environment(replace(settings))
         before = _saved_or_none()
         if api_key:

@@ -30,7 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from recorder.heidi.errors import ConfigError
-from recorder.settings import CHUNK_LIMITS_S, MAX_RECONNECT_MINUTES, Settings, SettingsError
+from recorder.settings import (
+    CHUNK_LIMITS_S,
+    MAX_RECONNECT_MINUTES,
+    Settings,
+    SettingsError,
+    validate_api_key,
+)
 from ui import status_style
 from ui.status_style import Tone
 
@@ -39,6 +45,7 @@ MAX_RETENTION_HOURS = 24 * 365
 NOTE_MIN_PX = 420
 WINDOW_FRAME_PX = 60  # title bar and frame the window manager adds around the dialog
 MIN_BODY_PX = 120
+NEW_KEY_WHERE = "The key in 'Replace key'"
 
 
 # the core names settings as stored; the dialog says them as its labels do
@@ -267,6 +274,9 @@ class SettingsDialog(QDialog):
             require_consent=self.require_consent.isChecked(),
         )
         settings.validate()
+        new_key = self.new_api_key()
+        if new_key:  # a key pasted with a zero-width or non-breaking space failed every upload
+            validate_api_key(new_key, where=NEW_KEY_WHERE)
         if settings.ca_bundle:
             check_ca_bundle(settings.ca_bundle)
         if settings.base_url:

@@ -322,3 +322,32 @@ def test_settings_opens_on_its_first_field_and_every_tab_stop_is_named(qtbot: Qt
     assert widget is dialog.base_url, f"Tab went round without coming back: {names}"
     assert all(names), f"a Tab stop with no name: {names}"
     assert names[-2:] == ["Save", "Cancel"] and "Proxy URL" in names
+
+
+@pytest.mark.parametrize("pasted", ["sk-abc\u200bdef-1234", "sk-abc\u00a0def-1234", "sk abc"])
+def test_a_pasted_key_that_cannot_be_sent_is_refused_at_save(qtbot: QtBot, pasted: str) -> None:
+    """A zero-width or non-breaking space from an e-mail or a web page: the key was stored,
+    'Connected' shown, and every request then failed ("'ascii' codec can't encode")."""
+    dialog = dialog_for(qtbot, heidi_settings("https://heidi.example"), "stored-key-0000")
+    dialog.new_key.setText(pasted)
+    dialog.save_button.click()
+    assert dialog.isVisible() and dialog.chosen() is None
+    assert "'Replace key' is not a usable API key" in dialog.error.text()
+    assert pasted not in dialog.error.text(), "a key is never shown back"
+    dialog.new_key.setText("  sk-abcdef-1234  ")  # spaces around a pasted key are trimmed
+    dialog.save_button.click()
+    assert dialog.chosen() is not None and dialog.new_api_key() == "sk-abcdef-1234"
+
+
+def test_the_core_never_stores_a_key_that_cannot_be_sent(
+    tmp_path: Path, file_keyring: FileKeyring
+) -> None:
+    """The same check behind the dialog, in the core's apply_settings: nothing is stored."""
+    from recorder.core import AmbientCore
+    from recorder.settings import SettingsError
+
+    core = AmbientCore(lambda _event: None, data_dir=tmp_path / "data", settings=Settings())
+    with pytest.raises(SettingsError, match="not a usable API key"):
+        core.apply_settings(heidi_settings("https://heidi.example"), "sk-abc\u200bdef")
+    assert file_keyring.get_password("AmbientRecorder", "heidi-api-key") is None
+    assert not settings_path().exists()
