@@ -81,8 +81,18 @@ class SettingsFlow:
         run_in_background(
             lambda: self.core.apply_settings(settings, key),
             lambda _result: self.on_applied(settings),
-            self.on_error,
+            partial(self._not_saved, dialog),
         )
+
+    def _not_saved(self, dialog: SettingsDialog, error: BaseException) -> None:
+        """Saving failed (no password store for the key, settings folder not writable, a bad
+        HEIDI_* variable): the dialog comes back with what was typed and why, instead of
+        everything typed being gone behind a status-bar message."""
+        self.on_error(error)
+        if self.dialog is not dialog or dialog.isVisible():
+            return  # another dialog was opened meanwhile
+        dialog.show_error(str(error) or type(error).__name__)
+        dialog.open()
 
 
 class RecoveryFlow:

@@ -301,7 +301,11 @@ class SettingsDialog(QDialog):
         try:
             self._chosen = self.collect()
         except SettingsError as error:
-            self.error.setText(in_words(str(error)))
-            self.error.show()
+            self.show_error(str(error))
             return
         super().accept()
+
+    def show_error(self, message: str) -> None:
+        """Say above Save what stops the settings from being saved."""
+        self.error.setText(in_words(message))
+        self.error.show()

@@ -351,3 +351,35 @@ def test_the_core_never_stores_a_key_that_cannot_be_sent(
         core.apply_settings(heidi_settings("https://heidi.example"), "sk-abc\u200bdef")
     assert file_keyring.get_password("AmbientRecorder", "heidi-api-key") is None
     assert not settings_path().exists()
+
+
+def test_a_save_that_fails_brings_the_dialog_back_with_what_was_typed(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No password store for the new key (keyring's 'fail' backend): the dialog closed at
+    Save and the error went to the status bar; the URL, email, user id and proxy typed
+    were gone and nothing was saved."""
+    from keyring.backends import fail
+
+    monkeypatch.delenv(ENV_API_KEY, raising=False)
+    with (
+        keyring_backend(fail.Keyring()),
+        running_app(qtbot, tmp_path / "data", heidi_settings(CLOSED_URL), None) as app,
+    ):
+        app.controller.open_settings()
+        app.wait(qtbot, lambda: app.controller.settings_dialog is not None, 30)
+        dialog = app.controller.settings_dialog
+        assert dialog is not None
+        dialog.base_url.setText("https://heidi.example/api/v2/ml-scribe/open-api")
+        dialog.email.setText("dr@practice.example")
+        dialog.proxy.setText("http://proxy.practice.example:3128")
+        dialog.new_key.setText("sk-practice-key-1234")
+        dialog.save_button.click()
+        assert not dialog.isVisible()  # closed at Save, the core then fails to store the key
+        app.wait(qtbot, dialog.isVisible, 30)
+        assert "password store" in dialog.error.text() and dialog.error.isVisible()
+        assert dialog.base_url.text() == "https://heidi.example/api/v2/ml-scribe/open-api"
+        assert dialog.email.text() == "dr@practice.example"
+        assert dialog.proxy.text() == "http://proxy.practice.example:3128"
+        assert not settings_path().exists(), "nothing was saved"
+        dialog.reject()
