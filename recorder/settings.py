@@ -96,6 +96,10 @@ class Settings:
             except ConfigError as error:
                 raise SettingsError(str(error)) from None
         if self.ca_bundle and not Path(self.ca_bundle).expanduser().is_file():
+            if Path(self.ca_bundle).expanduser().is_dir():  # "does not exist" misled IT
+                raise SettingsError(
+                    f"The CA bundle must be a certificate file, not a folder: {self.ca_bundle}"
+                )
             raise SettingsError(f"The CA bundle file does not exist: {self.ca_bundle}")
         self.language_code = validate_language_code(self.language_code)
         return self

@@ -48,6 +48,7 @@ def dialog_for(qtbot: QtBot, settings: Settings, key: str | None = None) -> Sett
         ("base_url", "http://heidi.example/api", "plain http is only allowed"),
         ("proxy", "proxy.example:3128", "proxy address must look like"),
         ("ca_bundle", "/nonexistent/ca.pem", "CA bundle file does not exist"),
+        ("ca_bundle", "/", "must be a certificate file, not a folder"),
         # a typo in an IPv6 proxy or its port: Save used to do nothing at all (ValueError)
         ("proxy", "http://[::1", "proxy address is not a valid URL"),
         ("proxy", "http://proxy.example:99999", "proxy address is not a valid URL"),
