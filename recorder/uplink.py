@@ -23,7 +23,7 @@ from recorder.events import ConnectionChanged, Event, EventSink, TranscriptUpdat
 from recorder.gaps import read_gaps
 from recorder.heidi.errors import ConfigError
 from recorder.logs import audit, url_host
-from recorder.settings import Settings, get_api_key
+from recorder.settings import ENV_API_KEY, Settings, get_api_key, validate_api_key
 from recorder.spool import ChunkRow, Spool
 from recorder.states import ChunkState
 
@@ -112,6 +112,10 @@ def resolve_target(
             "No Heidi API key: set it in the app's settings (stored in the OS keyring) "
             "or in the HEIDI_API_KEY environment variable."
         )
+    # one put in the keyring by hand (a non-breaking space pasted with it) showed "Connected"
+    # and then stopped every upload with "'ascii' codec can't encode"
+    from_env = bool(os.environ.get(ENV_API_KEY))
+    validate_api_key(api_key, ENV_API_KEY if from_env else "The API key stored in the OS keyring")
     return Target(
         "heidi",
         base_url,
