@@ -809,6 +809,7 @@ class Spool:
         journal). Recordings a live process is writing are left alone.
         """
         recovered: list[RecordingRow] = []
+        blocked: list[str] = []
         for rec in self.recordings():
             if rec.state != RecordingState.RECORDING:
                 continue
@@ -823,9 +824,18 @@ class Spool:
                 pass  # folder gone or unwritable: recover what the database knows
             try:
                 self._recover_one(rec)
+            except OSError as error:  # e.g. a journal this user may not read: left as it is
+                where = error.filename or self.root / rec.recording_id
+                blocked.append(f"{where} ({error.strerror or error})")
+                continue
             finally:
                 lock.release()
             recovered.append(self.recording(rec.recording_id))
+        if blocked:  # the others were recovered; this one is tried again at the next start
+            raise SpoolError(
+                f"{'; '.join(blocked)}: kept as it is, and recovered at a later start once this "
+                "user can read it."
+            )
         return recovered
 
     def _recover_one(self, rec: RecordingRow) -> None:
