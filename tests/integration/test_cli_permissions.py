@@ -33,6 +33,7 @@ USER, GROUP = "nobody", "nogroup"
 SETPRIV = shutil.which("setpriv")
 AS_USER = [str(SETPRIV), f"--reuid={USER}", f"--regid={GROUP}", "--clear-groups"]
 RATE = 16_000
+CRASH_WRITER = Path(__file__).with_name("crash_writer.py")
 
 
 def _why_not() -> str | None:
@@ -411,3 +412,43 @@ def test_a_log_that_cannot_be_written_never_stops_a_consult(
         [warning] = warnings
         assert warning.startswith("warning:") and "Permission denied" in warning, warning
         assert case.log.read_bytes() == log_before
+
+
+def test_an_unreadable_crashed_journal_never_stops_the_next_consult(user_home: Path) -> None:
+    """kill -9 mid-chunk, then the journal is unreadable (restored from a backup as another
+    user): every command used to stop on it ("Cannot use …journal.bin"), `record` included."""
+    home = Path(tempfile.mkdtemp(dir=user_home))
+    _give_to_user(home)
+    data = home / "data"
+    proc = subprocess.Popen(
+        [*AS_USER, sys.executable, str(CRASH_WRITER), str(data), str(SAMPLE), "45", "60"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=cli_env(data, HOME=str(home), PYTHONPATH=str(REPO_ROOT), **KEY_FILE_ENV),
+    )
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            if line.startswith("fed ") and int(line.split()[1]) >= RATE:
+                break
+    finally:
+        proc.kill()
+        proc.wait(10)
+    (journal,) = data.glob("spool/*/journal.bin")
+    journal.chmod(0o000)
+    kept = journal.read_bytes()
+
+    done = run_as_user(
+        data, "record", "--input", str(SAMPLE), "--duration", "2", "--speed", "0", "--no-upload"
+    )
+    assert done.returncode == 0, done.stderr
+    [warning] = [line for line in done.stderr.splitlines() if str(journal) in line]
+    assert warning.startswith("warning:") and "Permission denied" in warning, warning
+    assert journal.read_bytes() == kept
+    assert len(list(data.glob("spool/*/000.ogg.enc"))) == 1  # the new consult
+
+    journal.chmod(0o600)  # readable again: the next command recovers it
+    done = run_as_user(data, "spool")
+    assert done.returncode == 0, done.stderr
+    assert "recovered interrupted recording" in done.stderr
+    assert not journal.exists() and len(list(data.glob("spool/*/000.ogg.enc"))) == 2
