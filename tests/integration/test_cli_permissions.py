@@ -369,10 +369,13 @@ def test_unreadable_chunk_does_not_hold_up_the_upload_of_the_others(
     )  # every chunk's audio still there (uploaded ones are deleted only by retention)
 
 
-def test_unreadable_settings_never_stop_a_recording(case: Case) -> None:
+@pytest.mark.parametrize("closed", ["settings.json", "settings folder"])
+def test_unreadable_settings_never_stop_a_recording(case: Case, closed: str) -> None:
+    """A recording goes on with the defaults (a warning); a command that talks to a server
+    stops (it could otherwise reach another server than the configured one)."""
     case.settings.write_text('{"language_code": "en"}')
     _give_to_user(case.settings)
-    case.settings.chmod(0o000)
+    (case.settings if closed == "settings.json" else case.settings.parent).chmod(0o000)
     done = run_as_user(case.data, *(a.format(tone=case.tone) for a in RECORD))
     assert done.returncode == 0, done.stderr
     [warning] = [line for line in done.stderr.splitlines() if str(case.settings) in line]
