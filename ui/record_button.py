@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStyle, QVBoxLayout, QWidget
 
 from recorder.states import SessionState
 from ui import status_style
 from ui.models import format_duration
+from ui.spoken_label import SpokenLabel
 from ui.status_style import Tone
 
 RECORD_KEYS = QKeySequence("Ctrl+R")
@@ -63,15 +64,13 @@ class RecordControls(QWidget):
         self.stop_button.setAccessibleName("Stop recording")
         self.stop_button.setAccessibleDescription("Ends the consult recording. No audio is lost.")
         self.stop_button.clicked.connect(self._stop)
-        self.elapsed_label = QLabel(format_duration(0))
+        self.elapsed_label = SpokenLabel("Recorded time", format_duration(0))
         clock = QFont(self.elapsed_label.font())
         clock.setPointSizeF(clock.pointSizeF() * 2.0)
         self.elapsed_label.setFont(clock)
         self.elapsed_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.elapsed_label.setAccessibleName("Recorded time")
-        self.hint_label = QLabel()
+        self.hint_label = SpokenLabel("Why recording cannot start")
         self.hint_label.setWordWrap(True)
-        self.hint_label.setAccessibleName("Why recording cannot start")
         # its line stays reserved when hidden: ticking consent must not move the consent box
         # (and everything below it) from under the clinician's pointer
         policy = self.hint_label.sizePolicy()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QStyle, QWidget
 from recorder.events import CaptureProblem, ConnectionChanged, ErrorOccurred
 from ui import status_style
 from ui.elided_label import ElidedLabel
+from ui.spoken_label import spoken
 from ui.status_style import Tone
 
 
@@ -55,6 +56,10 @@ def error_tone(event: ErrorOccurred) -> Tone:
     return Tone.WARN if event.severity == "warning" else Tone.BAD
 
 
+# a screen reader hears the role and the text ("Connection status: Offline — …"): with only
+# the name set, a QLabel's text is never read out
+CONNECTION_ROLE = "Connection status"
+ERROR_ROLE = "Last error"
 MAX_ERROR_PX = 520  # long messages are elided (tooltip has them whole) so the window never widens
 MAX_CONNECTION_PX = 560
 
@@ -72,10 +77,10 @@ class StatusBar(QStatusBar):
         self.connection_icon = QLabel()
         # where uploads go is elided last: 'Local transcription server on this computer' whole
         self.connection = ElidedLabel("Starting…", min_chars=45)
-        self.connection.setAccessibleName("Connection status")
+        self.connection.setAccessibleName(spoken(CONNECTION_ROLE, self.connection.text()))
         self.error_icon = QLabel()
         self.error = ElidedLabel()
-        self.error.setAccessibleName("Last error")
+        self.error.setAccessibleName(ERROR_ROLE)
         self.addWidget(self.connection_icon)
         self.addWidget(self.connection, 1)
         self.addPermanentWidget(self.error_icon)
@@ -92,6 +97,7 @@ class StatusBar(QStatusBar):
         """Update the connection line from a ConnectionChanged event (`region`: a user label)."""
         text, tone = connection_text(event, region)
         self.connection.setText(_elided(self.connection, text, MAX_CONNECTION_PX))
+        self.connection.setAccessibleName(spoken(CONNECTION_ROLE, text))  # whole, not elided
         self.connection.setToolTip(event.last_error or f"{text}\n{event.detail}".strip())
         self._set_icon(self.connection_icon, tone)
         if event.last_error and event.mode == "offline":
@@ -101,6 +107,7 @@ class StatusBar(QStatusBar):
         """Show an error in plain words, with the time it happened (full text in the tooltip)."""
         stamp = time.strftime("%H:%M")
         self.error.setText(_elided(self.error, f"{stamp} {message}", MAX_ERROR_PX))
+        self.error.setAccessibleName(spoken(ERROR_ROLE, f"{stamp} {message}"))
         self.error.setToolTip(message)
         self._set_icon(self.error_icon, tone)
         self.error_icon.show()
@@ -125,6 +132,7 @@ class StatusBar(QStatusBar):
     def clear_error(self) -> None:
         """Remove the error message (e.g. after the problem was fixed)."""
         self.error.clear()
+        self.error.setAccessibleName(ERROR_ROLE)
         self.error_icon.hide()
 
     def last_error(self) -> str:

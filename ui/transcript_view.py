@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.spoken_label import SpokenLabel
 from ui.text_patch import patch_between
 from ui.transcript_model import TranscriptModel
 
@@ -38,8 +39,7 @@ class TranscriptView(QWidget):
         self.text.setAccessibleName("Transcript")
         self.text.setAccessibleDescription("The consult transcript, chunk by chunk")
         self.text.setPlaceholderText("The transcript appears here as the consult is recorded.")
-        self.status = QLabel()
-        self.status.setAccessibleName("Transcript status")
+        self.status = SpokenLabel("Transcript status")
         # on its own wrapping line: a long status must not widen the view and squeeze the
         # consult panel (it cut the consent box's words off)
         self.status.setWordWrap(True)
