@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStyle, QVBoxLa
 
 from recorder.events import LevelChanged
 from ui import status_style
+from ui.spoken_label import SpokenLabel
 from ui.status_style import Tone
 
 SILENCE_WARNING_S = 5.0
@@ -40,9 +41,8 @@ class LevelMeter(QWidget):
         self.warning_icon = QLabel()
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
         self.warning_icon.setPixmap(status_style.icon(Tone.WARN).pixmap(size, size))
-        self.warning = QLabel()
+        self.warning = SpokenLabel("Silence warning")
         self.warning.setWordWrap(True)
-        self.warning.setAccessibleName("Silence warning")
         colour = status_style.text_colour(Tone.WARN)
         self.warning.setStyleSheet(f"color: {colour}; font-weight: bold;")
         row = QHBoxLayout()

@@ -38,6 +38,7 @@ from recorder.settings import (
     validate_api_key,
 )
 from ui import status_style
+from ui.spoken_label import SpokenLabel
 from ui.status_style import Tone
 
 REGIONS = ("", "AU", "US", "CA", "EU", "UK")
@@ -129,8 +130,7 @@ class SettingsDialog(QDialog):
         self.email.setText(settings.email)
         self.user_id = _line("Heidi user id", "Your id in the practice system")
         self.user_id.setText(settings.user_id)
-        self.key_label = QLabel(key_hint(stored_key))
-        self.key_label.setAccessibleName("Stored API key")
+        self.key_label = SpokenLabel("Stored API key", key_hint(stored_key))
         self.new_key = _line("Replace API key", "Paste a new API key to replace the stored one")
         self.new_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.proxy = _line("Proxy URL", "Empty: use the system proxy settings")
@@ -163,15 +163,13 @@ class SettingsDialog(QDialog):
         self.require_consent = QCheckBox("Re&quire the consent box to be ticked before recording")
         self.require_consent.setChecked(settings.require_consent)
         self.require_consent.setAccessibleName("Require patient consent")
-        self.error = QLabel()
+        self.error = SpokenLabel("Settings error")  # read out with its text, not just this
         self.error.setWordWrap(True)
-        self.error.setAccessibleName("Settings error")
         self.error.setStyleSheet(f"color: {status_style.text_colour(Tone.BAD)};")
         self.error.hide()
         # why the settings in use cannot be used (damaged file, bad HEIDI_* variable)
-        self.problem = QLabel(problem or "")
+        self.problem = SpokenLabel("Settings problem", problem or "")
         self.problem.setWordWrap(True)
-        self.problem.setAccessibleName("Settings problem")
         self.problem.setStyleSheet(f"color: {status_style.text_colour(Tone.BAD)};")
         self.problem.setVisible(bool(problem))
 
@@ -183,9 +181,8 @@ class SettingsDialog(QDialog):
         form.addRow("User &id:", self.user_id)
         form.addRow("API key:", self.key_label)
         form.addRow("Replace &key:", self.new_key)
-        self.keyring_note = QLabel(keyring_note or "")
+        self.keyring_note = SpokenLabel("Password store", keyring_note or "")
         self.keyring_note.setWordWrap(True)
-        self.keyring_note.setAccessibleName("Password store")
         # a wrapped label inside a form gets one line's height (its last line was cut off):
         # room for all its lines at its narrowest
         self.keyring_note.setMinimumWidth(NOTE_MIN_PX)

@@ -47,3 +47,27 @@ def test_status_labels_are_read_with_what_they_show(qtbot: QtBot) -> None:
     window.transcript_model.apply(ChunkRecorded("rec", 0, 50.0, 1000))
     window.transcript.refresh()
     assert heard(window.transcript.status) == "Transcript status: 1 chunk(s) still without text"
+
+
+def test_settings_messages_and_the_silence_warning_are_read_out(qtbot: QtBot) -> None:
+    """IT with a screen reader pressing Save heard nothing of why it was refused."""
+    from recorder.events import LevelChanged
+    from recorder.settings import Settings
+    from ui.level_meter import LevelMeter
+    from ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(Settings(), "stored-key-6789", "No OS keyring here.", problem="Bad.")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert heard(dialog.key_label) == "Stored API key: •••• 6789"
+    assert heard(dialog.keyring_note) == "Password store: No OS keyring here."
+    assert heard(dialog.problem) == "Settings problem: Bad."
+    dialog.proxy.setText("proxy.example:3128")
+    dialog.save_button.click()
+    assert heard(dialog.error).startswith("Settings error: The proxy address must look like")
+
+    meter = LevelMeter()
+    qtbot.addWidget(meter)
+    meter.set_active(True)
+    meter.update_level(LevelChanged(0.0, -90.0, silent_for_s=6.4))
+    assert heard(meter.warning).startswith("Silence warning: No audio detected for 6 s")
