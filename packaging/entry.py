@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import sys
 
-from recorder.cli import main
+from recorder.__main__ import main  # the console script's own main (exit handling too)
 
 
 def _give_windowed_app_streams() -> None:
