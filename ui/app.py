@@ -28,6 +28,7 @@ from ui.main_window import MainWindow, app_icon
 if TYPE_CHECKING:
     from recorder.core import AmbientCore
     from ui.controller import Controller
+    from ui.single_instance import SingleInstance
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,13 +40,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     app.setDesktopFileName("ambient-recorder")  # matches packaging/linux/ambient-recorder.desktop
     app.setQuitOnLastWindowClosed(False)  # the close guard decides (tray while uploading)
+    instance = claim_data_folder()
+    if instance is None:
+        return 0  # another app runs on this data folder: its window was brought forward
     window = MainWindow()
+    instance.activated.connect(lambda: bring_forward(window))
     window.show()
     collector = GuiThreadCollector(app)  # Qt objects must never be freed by a worker thread
     startup = Startup(app, window, EventBridge())
     quit_on_signals(startup.quit_now, window)
     QTimer.singleShot(0, startup.begin)  # after the window's first paint
-    code = app.exec()
+    try:
+        code = app.exec()
+    finally:
+        instance.release()
     collector.stop()
     from ui.worker import wait_for_background
 
@@ -54,6 +62,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if startup.failure is not None:
         raise startup.failure  # e.g. a missing dependency: the same traceback as before
     return code
+
+
+ALREADY_RUNNING = (
+    "Ambient Recorder is already running. If its window does not come up, look for its "
+    "icon in the system tray (notification area) and click it."
+)
+ANSWER_WAIT_S = 5.0
+
+
+def claim_data_folder() -> SingleInstance | None:
+    """This app's hold on its data folder; None when another app has it (that one is asked
+    to show its window, or the user is told where it is). A data folder that cannot be used
+    is not reported here: building the core says so just after."""
+    from recorder import paths
+    from ui.single_instance import SingleInstance
+
+    try:
+        data_dir = paths.data_dir()
+    except RecorderError:
+        data_dir = None
+    instance = SingleInstance(data_dir if data_dir is not None else Path.home())
+    if data_dir is None or instance.claim():
+        return instance
+    if not instance.ask_running_app(ANSWER_WAIT_S):
+        QMessageBox.information(None, "Ambient Recorder", ALREADY_RUNNING)
+    return None
+
+
+def bring_forward(window: MainWindow) -> None:
+    """Show the window (hidden to the tray, minimised or behind others) in front."""
+    window.showNormal()
+    window.raise_()
+    window.activateWindow()
 
 
 class Startup:

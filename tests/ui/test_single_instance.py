@@ -1,0 +1,76 @@
+"""A second launch on the same data folder brings the running app's window forward and ends.
+
+Closing the window while a consult records or uploads hides it to the tray; starting the
+app again from the desktop then gave a second app on the same spool (two upload queues on
+the same chunks, two Record buttons, one hidden).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from recorder import paths
+from tests.ui.harness import CLOSED_URL, REPO, run_app_main
+from ui.main_window import MainWindow
+from ui.single_instance import ANSWERED, REQUEST_NAME
+
+SECOND_LAUNCH = "import sys; from ui.app import main; sys.exit(main([]))"
+
+
+def _window() -> MainWindow | None:
+    found = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    return next(iter(found), None)
+
+
+def test_a_second_launch_shows_the_hidden_window_and_ends(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEIDI_BASE_URL", CLOSED_URL)  # uploads wait; nothing else started
+    monkeypatch.setenv("HEIDI_API_KEY", "test-key-single-instance")
+    monkeypatch.setenv("HEIDI_EMAIL", "clinician@example.org")
+    monkeypatch.setenv("HEIDI_USER_ID", "ui-single")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    seen: dict[str, Any] = {}
+
+    def poll() -> None:
+        window = _window()
+        if window is None or not window.status.connection.text().startswith("Connected"):
+            return  # the first app is up (its core started) before the second launch
+        second = seen.get("second")
+        if second is None:
+            window.hide()  # as when closed to the tray while chunks wait to upload
+            seen["second"] = subprocess.Popen(
+                [sys.executable, "-c", SECOND_LAUNCH],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            seen["started"] = time.monotonic()
+            return
+        if second.poll() is None and time.monotonic() - seen["started"] < 60:
+            return
+        seen["shown"] = window.isVisible()
+        window.close_guard = lambda: True
+        QApplication.quit()
+
+    try:
+        code = run_app_main(poll, give_up_s=120)
+    finally:
+        if seen.get("second") is not None and seen["second"].poll() is None:
+            seen["second"].kill()  # a second app that did not end by itself
+    second = seen.get("second")
+    assert second is not None, "the first app never came up"
+    output = second.communicate(timeout=60)[0].decode(errors="replace")
+    assert second.returncode == 0, output
+    assert seen.get("shown") is True, "the hidden window was not brought back"
+    assert (paths.data_dir() / REQUEST_NAME).read_bytes() == ANSWERED
+    assert code == 0
