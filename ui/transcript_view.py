@@ -6,7 +6,7 @@ writing to the controller (disk work stays off the GUI thread).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -34,6 +34,12 @@ class TranscriptView(QWidget):
         self.model = model
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
+        # a caret for the keyboard too: a sentence can be selected without a mouse, and a
+        # screen reader can read it line by line (read-only alone allowed the mouse only)
+        self.text.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.text.document().setUndoRedoEnabled(False)  # edits by refresh() only: no history
         self._shown = ""  # the text last put in the document (toPlainText() alters some)
         self.text.setAccessibleName("Transcript")

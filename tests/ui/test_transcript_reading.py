@@ -103,3 +103,17 @@ def test_the_patch_replaces_only_what_changed_in_qt_positions() -> None:
     assert patch is not None and (patch.start, patch.end, patch.text) == (4, 4, "X")
     patch = patch_between("aaa", "aaaa")  # the common end never overlaps the common start
     assert patch is not None and (patch.start, patch.end, patch.text) == (3, 3, "a")
+
+
+def test_a_sentence_can_be_selected_with_the_keyboard(qtbot: QtBot) -> None:
+    """Keyboard-only use and screen readers need a caret in the transcript; read-only alone
+    let only the mouse select (Shift+arrows did nothing)."""
+    from PySide6.QtCore import Qt
+
+    model, view = long_transcript(qtbot)
+    view.text.moveCursor(QTextCursor.MoveOperation.Start)
+    view.text.setFocus()
+    qtbot.keyClick(view.text, Qt.Key.Key_End, Qt.KeyboardModifier.ShiftModifier)
+    assert view.text.textCursor().selectedText().startswith("Chunk 0 says word0_0")
+    update(model, view, CHUNKS, CHUNKS)  # new text meanwhile keeps the selection
+    assert view.text.textCursor().selectedText().startswith("Chunk 0 says word0_0")
