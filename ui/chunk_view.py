@@ -37,6 +37,9 @@ class ChunkView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        # Tab leaves the list (arrows move in it): a table's Tab walked every cell, 4 per
+        # chunk, so a keyboard user was held in an hour's list for 240+ presses
+        self.table.setTabKeyNavigation(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_LOCAL, QHeaderView.ResizeMode.Stretch)

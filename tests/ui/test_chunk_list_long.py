@@ -38,3 +38,27 @@ def test_the_newest_chunk_is_followed_only_from_the_end(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=30_000)
     last = view.table.rowAt(view.table.viewport().height() - 2)
     assert last == model.rowCount() - 1, "the newest chunk is in sight"
+
+
+def test_tab_leaves_the_list_and_arrows_move_in_it(qtbot: QtBot) -> None:
+    """A table's Tab walks its cells: keyboard users were held in the list (4 per chunk)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.chunk_model.show_recording("rec")
+    for index in range(64):
+        window.chunk_model.apply(ChunkRecorded("rec", index, 52.0, 400_000))
+    table = window.chunks.table
+    window.activateWindow()
+    table.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is table, timeout=30_000)
+    table.selectRow(10)
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert table.currentIndex().row() == 11
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is not table, "Tab stayed in the chunk list"
