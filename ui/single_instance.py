@@ -35,11 +35,18 @@ class SingleInstance(QObject):
         self._watcher: QFileSystemWatcher | None = None
 
     def claim(self) -> bool:
-        """True: the only app on this folder (now watching for later launches). False: another
-        runs (it was asked to show its window: see `ask_running_app`)."""
+        """True: this app may run (now watching for later launches, when it could). False:
+        another app holds the lock (ask it to show its window: see `ask_running_app`).
+
+        A lock that cannot be made at all (a folder this user may not write) is not "another
+        app": the app starts and building the core names the folder's problem, as before.
+        """
         if not self._lock.tryLock(0):
-            return False
-        self.request.write_bytes(b"")
+            return self._lock.error() is not QLockFile.LockError.LockFailedError
+        try:
+            self.request.write_bytes(b"")
+        except OSError:
+            return True  # no later launch can reach this one; it still runs alone
         self._watcher = QFileSystemWatcher([str(self.request)], self)
         self._watcher.fileChanged.connect(self._on_request)
         return True

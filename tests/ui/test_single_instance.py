@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from pytestqt.qtbot import QtBot
 from recorder import paths
 from tests.ui.harness import CLOSED_URL, REPO, run_app_main
 from ui.main_window import MainWindow
-from ui.single_instance import ANSWERED, REQUEST_NAME
+from ui.single_instance import ANSWERED, REQUEST_NAME, SingleInstance
 
 SECOND_LAUNCH = "import sys; from ui.app import main; sys.exit(main([]))"
 
@@ -74,3 +75,18 @@ def test_a_second_launch_shows_the_hidden_window_and_ends(
     assert seen.get("shown") is True, "the hidden window was not brought back"
     assert (paths.data_dir() / REQUEST_NAME).read_bytes() == ANSWERED
     assert code == 0
+
+
+def test_a_lock_that_cannot_be_made_is_not_another_app(qtbot: QtBot, tmp_path: Path) -> None:
+    """No lock file possible (here: the folder is gone; for a clinician, one they may not
+    write) must not say "already running" and end: the app starts and the core names the
+    folder's problem. A lock another app holds still refuses."""
+    assert SingleInstance(tmp_path / "gone").claim() is True
+    first, second = SingleInstance(tmp_path), SingleInstance(tmp_path)
+    assert first.claim() is True
+    try:
+        assert second.claim() is False
+    finally:
+        first.release()
+    assert second.claim() is True  # released: the next launch runs
+    second.release()
