@@ -52,7 +52,9 @@ def test_record_prints_the_gap_between_what_was_said_before_and_after(
     )
     try:
         assert proc.stderr is not None and proc.stdout is not None
-        err = Lines(proc.stderr)
+        # Both streams are read on threads to the end: a second reader of the same pipe
+        # (communicate) would take lines from them and close a pipe one of them still reads.
+        err, printed = Lines(proc.stderr), Lines(proc.stdout)
         err.wait_for("started", 60)
         time.sleep(0.5)
         private_pulse.play(tmp_path / "before.wav").wait(30)
@@ -68,12 +70,12 @@ def test_record_prints_the_gap_between_what_was_said_before_and_after(
         private_pulse.play(tmp_path / "after.wav").wait(30)
         time.sleep(1.0)
         proc.send_signal(signal.SIGINT)  # Stop: the last chunk is flushed and uploaded
-        out, _ = proc.communicate(timeout=240)
+        proc.wait(240)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    stderr = err.rest()
+    out, stderr = printed.rest(), err.rest()
     assert proc.returncode == exit_codes.OK, out + stderr
     transcript = out.split("--- transcript ---\n", 1)[1].split("\n---\n", 1)[0]
     paragraphs = transcript.split("\n\n")
