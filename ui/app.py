@@ -108,6 +108,7 @@ class Startup:
         self.failure: BaseException | None = None  # not a RecorderError: main() re-raises it
         self.cancelled = False
         self.log_file: Path | None = None  # set by the worker; read by main() after the loop
+        self.log_problem: str | None = None  # why there is no log file (said once wired)
         window.close_guard = self._close_before_ready
         window.controls.set_can_start(False, "Starting…")  # Record waits for the core, visibly
 
@@ -121,6 +122,8 @@ class Startup:
     def _build_core(self) -> AmbientCore:
         """Worker thread: the log file, the heavy imports, the data folder and the settings file."""
         self.log_file = start_app_log()
+        if self.log_file is None:
+            self.log_problem = app_log_problem()
         from recorder.core import AmbientCore
 
         core = AmbientCore(self.bridge.emit_event)
@@ -146,6 +149,11 @@ class Startup:
 
             self.controller = Controller(core, self.bridge, self.window)
             self.controller.start()
+            if self.log_problem:  # a warning for IT; recording and uploads are not affected
+                from recorder.events import ErrorOccurred
+
+                message = f"The app {self.log_problem}: it records and uploads, without a log."
+                self.bridge.emit_event(ErrorOccurred(message, where="log", severity="warning"))
         except Exception as error:  # shown or re-raised by main(), as before the deferral
             self._fail(error)
 
@@ -195,6 +203,17 @@ def start_app_log() -> Path | None:
     if log_file is not None:
         log_started("app", data_dir, version_string())
     return log_file
+
+
+def app_log_problem() -> str | None:
+    """Why the app's log file could not be opened (its path and the reason), or None."""
+    from recorder import paths
+    from recorder.logs import log_problem
+
+    try:
+        return log_problem(paths.data_dir())
+    except RecorderError:
+        return None  # the core names an unusable data folder itself
 
 
 def quit_on_signals(quit_now: Callable[[], None], window: MainWindow) -> None:
