@@ -54,10 +54,13 @@ from recorder.gaps import read_gaps
 from recorder.logs import audit, url_host
 from recorder.session import ConsultMeta, RecordingSession, SessionOptions
 from recorder.settings import (
+    NoKeyringError,
     Settings,
     load_settings,
     save_settings,
     set_api_key,
+    set_proxy_password,
+    split_proxy_password,
     validate_api_key,
 )
 from recorder.spool import Spool
@@ -294,7 +297,7 @@ class AmbientCore:
         return self._settings_problem
 
     def apply_settings(self, settings: Settings, api_key: str | None = None) -> None:
-        """Save settings (the key goes to the OS keyring) and reconnect with them.
+        """Save settings (the key and a proxy password go to the OS keyring) and reconnect.
 
         Raises SettingsError (clear message) if they cannot be saved or a HEIDI_* variable
         is unusable (then nothing is saved); the reconnect runs on a worker thread and
@@ -304,12 +307,27 @@ class AmbientCore:
         settings.validate()
         if api_key:  # one that cannot go into an HTTP header would fail every upload later
             validate_api_key(api_key, where="The new API key")
+        plain_proxy, proxy_password = split_proxy_password(settings.proxy_url)
         effective = check_environment(replace(settings))
         before = _saved_or_none()
         if api_key:
             set_api_key(api_key)
+        proxy_removed = not settings.proxy_url and (before is None or bool(before.proxy_url))
+        if proxy_password or proxy_removed:
+            try:  # a password in the proxy URL goes to the keyring; no proxy: none is kept
+                set_proxy_password(proxy_password)
+            except NoKeyringError:
+                # an older file's inline password saved again unchanged keeps working as is
+                if before is None or before.proxy_url != settings.proxy_url:
+                    raise
+                plain_proxy = settings.proxy_url
+                log.warning("No keyring: the proxy password stays in settings.json")
+        moved = plain_proxy != settings.proxy_url  # the password went into the keyring
+        settings.proxy_url = effective.proxy_url = plain_proxy
         save_settings(settings)
-        _audit_settings_saved(before, settings, api_key_changed=bool(api_key))
+        _audit_settings_saved(
+            before, settings, api_key_changed=bool(api_key), proxy_password_changed=moved
+        )
         with self._settings_lock:
             self._settings, self._settings_problem = effective, None
         self._run_worker("core-reconnect", self._reconnect)
@@ -537,7 +555,11 @@ def _saved_or_none() -> Settings | None:
 
 
 def _audit_settings_saved(
-    before: Settings | None, after: Settings, *, api_key_changed: bool
+    before: Settings | None,
+    after: Settings,
+    *,
+    api_key_changed: bool,
+    proxy_password_changed: bool = False,
 ) -> None:
     """`settings.saved` with the names of the fields that changed, never their values."""
     names = [
@@ -547,4 +569,6 @@ def _audit_settings_saved(
     ]
     if api_key_changed:
         names.append("api_key")
+    if proxy_password_changed:
+        names.append("proxy_password")
     audit("settings.saved", changed=",".join(names) or None)

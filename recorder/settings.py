@@ -1,6 +1,7 @@
-"""User settings: a small JSON file for the plain values, the OS keyring for the API key.
+"""User settings: a small JSON file for the plain values, the OS keyring for the secrets.
 
-The API key never goes into settings.json. Env vars HEIDI_BASE_URL,
+The API key and the proxy password never go into settings.json (a proxy password in an
+older file is used as is and moves to the keyring on the next Save). Env vars HEIDI_BASE_URL,
 HEIDI_API_KEY, HEIDI_EMAIL and HEIDI_USER_ID override for headless use.
 An empty base URL means "no Heidi account": the local server is used.
 """
@@ -16,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from recorder.atomic_file import write_atomically
 from recorder.heidi.errors import ConfigError
@@ -25,6 +26,7 @@ from recorder.paths import config_dir
 
 KEYRING_SERVICE = "AmbientRecorder"
 KEYRING_USERNAME = "heidi-api-key"
+KEYRING_PROXY_USERNAME = "proxy-password"
 ENV_BASE_URL = "HEIDI_BASE_URL"
 ENV_API_KEY = "HEIDI_API_KEY"
 ENV_EMAIL = "HEIDI_EMAIL"
@@ -288,3 +290,79 @@ def keyring_problem() -> str | None:
     except keyring.errors.KeyringError as error:
         return f"The password store is not usable: {error}"
     return None
+
+
+def split_proxy_password(url: str | None) -> tuple[str | None, str | None]:
+    """(`url` without its password, the password or None): what settings.json may hold."""
+    if not url:
+        return url, None
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return url, None
+    if password is None:
+        return url, None
+    user = parts.netloc.rpartition("@")[0].partition(":")[0]
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}")), unquote(password)
+
+
+def with_proxy_password(url: str, password: str) -> str:
+    """`url` (with a user name, without a password) carrying `password` for the HTTP client."""
+    parts = urlsplit(url)
+    user, _, host = parts.netloc.rpartition("@")
+    if not user:
+        raise SettingsError(
+            "A proxy password needs the proxy user name in the address: http://user@host:port"
+        )
+    secret = quote(password, safe="")
+    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:{secret}@{host}"))
+
+
+def proxy_url_for_client(url: str | None) -> str | None:
+    """The proxy URL the HTTP client gets: the stored password put back (keyring read here,
+    only when the URL names a user and holds no password itself); never logged."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+        if parts.password is not None or not parts.username:
+            return url
+    except ValueError:
+        return url
+    password = get_proxy_password()
+    return with_proxy_password(url, password) if password else url
+
+
+def get_proxy_password() -> str | None:
+    """The proxy password in the keyring; None if none (or no keyring exists)."""
+    import keyring.errors
+
+    try:
+        return keyring.get_password(KEYRING_SERVICE, KEYRING_PROXY_USERNAME) or None
+    except keyring.errors.KeyringError:
+        return None
+
+
+def set_proxy_password(password: str | None) -> None:
+    """Store (or, with None/empty, delete) the proxy password in the OS keyring.
+
+    Deleting where no keyring exists is nothing to do (there is nothing stored)."""
+    import keyring.errors
+
+    try:
+        if password:
+            keyring.set_password(KEYRING_SERVICE, KEYRING_PROXY_USERNAME, password)
+        else:
+            with contextlib.suppress(keyring.errors.PasswordDeleteError):
+                keyring.delete_password(KEYRING_SERVICE, KEYRING_PROXY_USERNAME)
+    except keyring.errors.NoKeyringError:
+        if not password:
+            return
+        raise NoKeyringError(
+            "This computer has no secure password store for the proxy password; leave the "
+            "Proxy field empty and set the HTTPS_PROXY environment variable instead."
+        ) from None
+    except keyring.errors.KeyringError as error:
+        raise SettingsError(f"The password store refused the proxy password: {error}") from None

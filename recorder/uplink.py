@@ -23,7 +23,13 @@ from recorder.events import ConnectionChanged, Event, EventSink, TranscriptUpdat
 from recorder.gaps import read_gaps
 from recorder.heidi.errors import ConfigError
 from recorder.logs import audit, url_host
-from recorder.settings import ENV_API_KEY, Settings, get_api_key, validate_api_key
+from recorder.settings import (
+    ENV_API_KEY,
+    Settings,
+    get_api_key,
+    proxy_url_for_client,
+    validate_api_key,
+)
 from recorder.spool import ChunkRow, Spool
 from recorder.states import ChunkState
 
@@ -47,7 +53,7 @@ class Target:
     email: str
     user_id: str
     ca_bundle: str | None = None
-    proxy: str | None = None
+    proxy: str | None = field(default=None, repr=False)  # may hold the proxy password
     stop_server: Callable[[], None] | None = field(default=None, repr=False)
 
     def client(self) -> HeidiClient:
@@ -123,7 +129,7 @@ def resolve_target(
         settings.email,
         settings.user_id,
         ca_bundle=settings.ca_bundle,
-        proxy=settings.proxy_url,
+        proxy=proxy_url_for_client(settings.proxy_url),
     )
 
 

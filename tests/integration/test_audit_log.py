@@ -77,7 +77,7 @@ def test_settings_and_target_changes_are_audited_without_secrets(
         )
         core.apply_settings(changed, api_key=SECOND_KEY)
         assert _wait_for(caplog, "audit: settings.saved") == (
-            "audit: settings.saved changed=base_url,proxy_url,api_key"
+            "audit: settings.saved changed=base_url,proxy_url,api_key,proxy_password"
         )
         assert _wait_for(caplog, "audit: upload.target_changed") == (
             f"audit: upload.target_changed mode=heidi host=localhost:{second_port} "

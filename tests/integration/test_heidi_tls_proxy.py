@@ -7,6 +7,7 @@ name is ever resolved and nothing leaves the machine).
 
 from __future__ import annotations
 
+import base64
 import datetime
 import http.server
 import json
@@ -116,12 +117,17 @@ class Tunnel(socketserver.StreamRequestHandler):
 
     target: tuple[str, int] = ("127.0.0.1", 0)
     seen: list[str] = []  # noqa: RUF012 (set per test)
+    logins: list[str] = []  # noqa: RUF012 (each CONNECT's Proxy-Authorization, "" if none)
 
     def handle(self) -> None:
         line = self.rfile.readline().decode("latin-1").strip()
-        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-            pass
+        login = ""
+        while (header := self.rfile.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = header.decode("latin-1").partition(":")
+            if name.strip().lower() == "proxy-authorization":
+                login = value.strip()
         self.seen.append(line)
+        self.logins.append(login)
         if not line.startswith("CONNECT "):
             self.wfile.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
             return
@@ -148,6 +154,7 @@ class Network:
     ca: Path
     proxy_url: str
     seen: list[str]
+    logins: list[str]
 
 
 @pytest.fixture
@@ -158,7 +165,9 @@ def network(tmp_path: Path) -> Iterator[Network]:
     context.load_cert_chain(cert, key)
     api.socket = context.wrap_socket(api.socket, server_side=True)
     tunnel_handler = type(
-        "T", (Tunnel,), {"target": ("127.0.0.1", api.server_address[1]), "seen": []}
+        "T",
+        (Tunnel,),
+        {"target": ("127.0.0.1", api.server_address[1]), "seen": [], "logins": []},
     )
     proxy = socketserver.ThreadingTCPServer(("127.0.0.1", 0), tunnel_handler)
     proxy.daemon_threads = True
@@ -167,7 +176,12 @@ def network(tmp_path: Path) -> Iterator[Network]:
     ]
     for thread in threads:
         thread.start()
-    yield Network(ca, f"http://127.0.0.1:{proxy.server_address[1]}", tunnel_handler.seen)
+    yield Network(
+        ca,
+        f"http://127.0.0.1:{proxy.server_address[1]}",
+        tunnel_handler.seen,
+        tunnel_handler.logins,
+    )
     for server in (api, proxy):
         server.shutdown()
         server.server_close()
@@ -206,3 +220,44 @@ def test_proxy_comes_from_the_environment(
     with _client(ca_bundle=str(network.ca)) as client:
         assert client.create_session() == "tls-session"
     assert network.seen  # it really went through the proxy
+
+
+def test_a_proxy_password_from_the_keyring_reaches_the_proxy(
+    network: Network, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saved through the core: settings.json holds the proxy without its password, the keyring
+    holds the password, and the client built from the saved settings logs in to the proxy."""
+    from recorder.core import AmbientCore
+    from recorder.settings import Settings, load_settings, settings_path
+    from recorder.uplink import resolve_target
+    from tests.fixtures.keyrings import keyring_backend
+    from tests.ui.file_keyring import FileKeyring
+
+    monkeypatch.setenv("HEIDI_API_KEY", "sk-test-key-1234")
+    password = "Pa:ss@w0rd!"
+    host = network.proxy_url.removeprefix("http://")
+    settings = Settings(
+        base_url="https://heidi.test/api",
+        email="dr@practice.example",
+        user_id="u",
+        proxy_url=f"http://dr:{password}@{host}",
+        ca_bundle=str(network.ca),
+    )
+    with keyring_backend(FileKeyring(tmp_path / "keyring.json")) as store:
+        core = AmbientCore(lambda _event: None, data_dir=tmp_path / "data", settings=Settings())
+        try:
+            core.apply_settings(settings)
+        finally:
+            core.shutdown()
+        saved_text = settings_path().read_text(encoding="utf-8")
+        assert password not in saved_text
+        assert json.loads(saved_text)["proxy_url"] == f"http://dr@{host}"
+        assert store.get_password("AmbientRecorder", "proxy-password") == password
+        assert password not in repr(core.settings)
+        network.logins.clear()
+        target = resolve_target(load_settings(), tmp_path / "data")
+        assert password not in repr(target)
+        with target.client() as client:
+            assert client.create_session() == "tls-session"
+    expected = "Basic " + base64.b64encode(f"dr:{password}".encode()).decode()
+    assert network.logins and set(network.logins) == {expected}
