@@ -12,7 +12,7 @@ from functools import partial
 
 from PySide6.QtWidgets import QWidget
 
-from recorder.settings import Settings, get_api_key, keyring_problem
+from recorder.settings import Settings, get_api_key, get_proxy_password, keyring_problem
 from ui.core_api import CoreApi
 from ui.recovery_dialog import RecoveryDialog
 from ui.settings_dialog import SettingsDialog
@@ -56,7 +56,7 @@ class SettingsFlow:
             return
         self._fetching = True
         run_in_background(
-            lambda: (get_api_key(), keyring_problem()),
+            lambda: (get_api_key(), keyring_problem(), get_proxy_password() is not None),
             partial(self._show, problem=problem),
             self._fetch_failed,
         )
@@ -67,8 +67,15 @@ class SettingsFlow:
 
     def _show(self, found: object, problem: str | None = None) -> None:
         self._fetching = False
-        key, note = found if isinstance(found, tuple) else (None, None)
-        dialog = SettingsDialog(self.core.settings, key, note, self.parent, problem=problem)
+        key, note, proxy_stored = found if isinstance(found, tuple) else (None, None, False)
+        dialog = SettingsDialog(
+            self.core.settings,
+            key,
+            note,
+            self.parent,
+            problem=problem,
+            proxy_password_stored=bool(proxy_stored),
+        )
         self.dialog = dialog
         dialog.accepted.connect(lambda: self._apply(dialog))
         dialog.open()

@@ -2,7 +2,9 @@
 
 The dialog only collects and validates (with the core's own Settings.validate);
 saving goes through the controller, off the GUI thread. The stored API key is
-never shown back: only its last four characters, and a field to replace it.
+never shown back: only its last four characters, and a field to replace it. The
+proxy password is never shown either: the proxy address without it, and an empty
+password field that says whether one is stored.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from recorder.settings import (
     MAX_RECONNECT_MINUTES,
     Settings,
     SettingsError,
+    split_proxy_password,
     validate_api_key,
+    with_proxy_password,
 )
 from ui import status_style
 from ui.spoken_label import SpokenLabel
@@ -70,6 +74,13 @@ def key_hint(key: str | None) -> str:
     if not key:
         return "No API key stored"
     return f"•••• {key[-4:]}" if len(key) > 8 else "•••• (short key)"
+
+
+def proxy_password_hint(stored: bool) -> str:
+    """The empty proxy password field's placeholder: whether one is kept if left empty."""
+    if stored:
+        return "Stored: leave empty to keep it, or type a new one"
+    return "Only if the proxy asks for a login"
 
 
 def check_ca_bundle(path: str) -> None:
@@ -110,6 +121,7 @@ class SettingsDialog(QDialog):
         keyring_note: str | None = None,
         parent: QWidget | None = None,
         problem: str | None = None,
+        proxy_password_stored: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Ambient Recorder settings")
@@ -134,7 +146,13 @@ class SettingsDialog(QDialog):
         self.new_key = _line("Replace API key", "Paste a new API key to replace the stored one")
         self.new_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.proxy = _line("Proxy URL", "Empty: use the system proxy settings")
-        self.proxy.setText(settings.proxy_url or "")
+        shown_proxy, inline_password = split_proxy_password(settings.proxy_url)
+        self._inline_proxy_password = inline_password  # an older file's: kept, never shown
+        self.proxy.setText(shown_proxy or "")
+        self.proxy_password = _line(
+            "Proxy password", proxy_password_hint(proxy_password_stored or bool(inline_password))
+        )
+        self.proxy_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.ca_bundle = _line(
             "CA bundle file", "Extra certificate file (.pem), if IT gave you one"
         )
@@ -192,6 +210,7 @@ class SettingsDialog(QDialog):
         network = QGroupBox("Network")
         net_form = QFormLayout(network)
         net_form.addRow("&Proxy:", self.proxy)
+        net_form.addRow("Proxy pass&word:", self.proxy_password)
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_bundle, 1)
         ca_row.addWidget(browse)
@@ -262,7 +281,7 @@ class SettingsDialog(QDialog):
             region=self.region.currentText().strip(),
             email=self.email.text().strip(),
             user_id=self.user_id.text().strip(),
-            proxy_url=self.proxy.text().strip() or None,
+            proxy_url=self.proxy_url(),
             ca_bundle=self.ca_bundle.text().strip() or None,
             chunk_min_s=self.chunk_min.value(),
             chunk_max_s=self.chunk_max.value(),
@@ -284,6 +303,17 @@ class SettingsDialog(QDialog):
             if not (self._stored_key or self.new_api_key()):
                 raise SettingsError("A Heidi account needs an API key.")
         return settings
+
+    def proxy_url(self) -> str | None:
+        """The proxy as typed, carrying a password typed (or an older file's inline one):
+        the core moves it into the keyring; none here means the stored one is kept."""
+        typed = self.proxy.text().strip()
+        if not typed:
+            return None
+        if split_proxy_password(typed)[1] is not None:
+            return typed  # typed whole, password and all
+        password = self.proxy_password.text() or self._inline_proxy_password
+        return with_proxy_password(typed, password) if password else typed
 
     def new_api_key(self) -> str | None:
         """The replacement key typed by the user, or None to keep the stored one."""

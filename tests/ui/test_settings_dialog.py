@@ -384,3 +384,91 @@ def test_a_save_that_fails_brings_the_dialog_back_with_what_was_typed(
         assert dialog.proxy.text() == "http://proxy.practice.example:3128"
         assert not settings_path().exists(), "nothing was saved"
         dialog.reject()
+
+
+def _texts_shown(dialog: SettingsDialog) -> str:
+    """Every text the dialog shows or would read out: fields, labels, placeholders, names."""
+    from PySide6.QtWidgets import QLineEdit
+
+    parts = [e.text() + e.placeholderText() for e in dialog.findChildren(QLineEdit)]
+    parts += [label.text() for label in dialog.findChildren(QLabel)]
+    return "\n".join(parts)
+
+
+def test_a_proxy_password_moves_to_the_keyring_and_is_never_shown(
+    qtbot: QtBot,
+    tmp_path: Path,
+    file_keyring: FileKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An older settings.json with the password in the proxy URL: the dialog shows the proxy
+    without it; Save (nothing retyped) moves it into the keyring; a new one typed replaces it;
+    clearing the proxy deletes it."""
+    from recorder.settings import save_settings
+
+    monkeypatch.setenv(ENV_API_KEY, "sk-test-key-1234")
+    secret, host = "Old-Pr0xy:pw", "proxy.practice.example:3128"
+    save_settings(heidi_settings(CLOSED_URL, proxy_url=f"http://dr:{secret}@{host}"))
+    entry = ("AmbientRecorder", "proxy-password")
+
+    def open_dialog(app: Any, previous: SettingsDialog | None) -> SettingsDialog:
+        app.controller.open_settings()
+        app.wait(qtbot, lambda: app.controller.settings_dialog not in (None, previous), 10)
+        dialog = app.controller.settings_dialog
+        assert dialog is not None
+        return dialog
+
+    def save(app: Any, dialog: SettingsDialog) -> None:
+        app.window.status.showMessage("")
+        dialog.save_button.click()
+        app.wait(qtbot, lambda: app.window.status.currentMessage() == "Settings saved.", 15)
+
+    with running_app(qtbot, tmp_path / "data", load_settings(), None) as app:
+        first = open_dialog(app, None)
+        assert first.proxy.text() == f"http://dr@{host}"
+        assert first.proxy_password.text() == ""
+        assert first.proxy_password.placeholderText().startswith("Stored")
+        assert secret not in _texts_shown(first)
+        save(app, first)
+        assert secret not in settings_path().read_text(encoding="utf-8")
+        assert load_settings().proxy_url == f"http://dr@{host}"
+        assert file_keyring.get_password(*entry) == secret
+
+        second = open_dialog(app, first)
+        assert second.proxy.text() == f"http://dr@{host}"
+        assert second.proxy_password.placeholderText().startswith("Stored"), "read off the keyring"
+        assert secret not in _texts_shown(second)
+        second.proxy_password.setText("N3w pass/word")
+        save(app, second)
+        assert file_keyring.get_password(*entry) == "N3w pass/word"
+        assert "N3w" not in settings_path().read_text(encoding="utf-8")
+
+        third = open_dialog(app, second)
+        assert "N3w" not in _texts_shown(third)
+        third.retention.setValue(12)  # another change, the password not retyped: it stays
+        save(app, third)
+        assert file_keyring.get_password(*entry) == "N3w pass/word"
+
+        fourth = open_dialog(app, third)
+        fourth.proxy.setText("")
+        save(app, fourth)
+        assert load_settings().proxy_url is None
+        assert file_keyring.get_password(*entry) is None
+        fifth = open_dialog(app, fourth)
+        assert fifth.proxy_password.placeholderText() == "Only if the proxy asks for a login"
+        fifth.reject()
+
+
+def test_a_proxy_password_needs_a_user_name(qtbot: QtBot) -> None:
+    dialog = dialog_for(qtbot, Settings())
+    dialog.proxy.setText("http://proxy.practice.example:3128")
+    dialog.proxy_password.setText("Secret-Pw")
+    dialog.save_button.click()
+    assert dialog.isVisible() and dialog.chosen() is None
+    assert "needs the proxy user name" in dialog.error.text()
+    assert "Secret-Pw" not in dialog.error.text()
+    dialog.proxy.setText("http://dr@proxy.practice.example:3128")
+    dialog.save_button.click()
+    chosen = dialog.chosen()
+    assert chosen is not None and chosen.proxy_url is not None
+    assert chosen.proxy_url.startswith("http://dr:Secret-Pw@")
