@@ -472,3 +472,34 @@ def test_a_proxy_password_needs_a_user_name(qtbot: QtBot) -> None:
     chosen = dialog.chosen()
     assert chosen is not None and chosen.proxy_url is not None
     assert chosen.proxy_url.startswith("http://dr:Secret-Pw@")
+
+
+def test_no_password_store_refuses_a_new_proxy_password_and_keeps_an_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keyring's 'fail' backend, as for the API key: a newly typed proxy password is refused
+    (nothing saved, HTTPS_PROXY named); an older file's inline one saved unchanged stays."""
+    from keyring.backends import fail
+
+    from recorder.core import AmbientCore
+    from recorder.settings import NoKeyringError, save_settings
+
+    monkeypatch.setenv(ENV_API_KEY, "sk-test-key-1234")
+    old = heidi_settings(CLOSED_URL, proxy_url="http://dr:Old-Pw@proxy.practice.example:3128")
+    save_settings(old)
+    before = settings_path().read_text(encoding="utf-8")
+    with keyring_backend(fail.Keyring()):
+        core = AmbientCore(lambda _event: None, data_dir=tmp_path / "data", settings=old)
+        try:
+            new = heidi_settings(CLOSED_URL, proxy_url="http://dr:New-Pw@proxy.practice.example:1")
+            with pytest.raises(NoKeyringError, match="HTTPS_PROXY") as caught:
+                core.apply_settings(new)
+            assert "New-Pw" not in str(caught.value)
+            assert settings_path().read_text(encoding="utf-8") == before, "nothing saved"
+            core.apply_settings(heidi_settings(CLOSED_URL, proxy_url=old.proxy_url, region="AU"))
+            assert load_settings().proxy_url == old.proxy_url, "used as is, as before"
+            assert load_settings().region == "AU"
+            core.apply_settings(heidi_settings(CLOSED_URL))  # no proxy: nothing to delete
+            assert load_settings().proxy_url is None
+        finally:
+            core.shutdown()
