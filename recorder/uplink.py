@@ -49,7 +49,7 @@ class Target:
 
     mode: str
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)  # never in a printed or logged Target
     email: str
     user_id: str
     ca_bundle: str | None = None

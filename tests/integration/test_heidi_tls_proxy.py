@@ -257,6 +257,7 @@ def test_a_proxy_password_from_the_keyring_reaches_the_proxy(
         network.logins.clear()
         target = resolve_target(load_settings(), tmp_path / "data")
         assert password not in repr(target)
+        assert target.api_key == "sk-test-key-1234" and target.api_key not in repr(target)
         with target.client() as client:
             assert client.create_session() == "tls-session"
     expected = "Basic " + base64.b64encode(f"dr:{password}".encode()).decode()
