@@ -7,31 +7,22 @@ one, perhaps from last week, while the button said the ticked ones were shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from recorder.core import RecordingSummary as Summary
+from recorder.states import RecordingState
 from ui.recovery_dialog import RecoveryDialog
 
 DAY = 86_400.0
 
 
-@dataclass
-class Summary:  # the shape of recorder.core.RecordingSummary
-    recording_id: str
-    state: str
-    created_at: float
-    chunks_total: int
-    chunks_uploaded: int
-    duration_s: float
-
-
 def test_several_recordings_newest_first_and_the_newest_ticked_is_shown(qtbot: QtBot) -> None:
     start = 1.75e9
     as_the_core_lists = [  # oldest first
-        Summary(f"rec-{n}", "recorded", start + n * DAY, 60, n, 3000.0) for n in range(6)
-    ] + [Summary("rec-just-now", "interrupted", start + 9 * DAY, 12, 0, 600.0)]
+        Summary(f"rec-{n}", RecordingState.RECORDED, start + n * DAY, 60, n, 3000.0)
+        for n in range(6)
+    ] + [Summary("rec-just-now", RecordingState.INTERRUPTED, start + 9 * DAY, 12, 0, 600.0)]
     dialog = RecoveryDialog(as_the_core_lists)
     qtbot.addWidget(dialog)
     dialog.show()

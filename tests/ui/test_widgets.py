@@ -258,20 +258,12 @@ def test_a_gap_for_another_recording_or_a_loss_while_not_recording_is_not_shown(
 
 
 def test_recovery_dialog_lists_and_returns_ticked(qtbot: QtBot) -> None:
-    from dataclasses import dataclass
-
-    @dataclass
-    class Summary:  # the shape of recorder.core.RecordingSummary
-        recording_id: str
-        state: str
-        created_at: float
-        chunks_total: int
-        chunks_uploaded: int
-        duration_s: float
+    from recorder.core import RecordingSummary as Summary
+    from recorder.states import RecordingState
 
     rows = [
-        Summary("a", "interrupted", 1.7e9, 3, 1, 150.0),
-        Summary("b", "recorded", 1.7e9, 2, 0, 95),
+        Summary("a", RecordingState.INTERRUPTED, 1.7e9, 3, 1, 150.0),
+        Summary("b", RecordingState.RECORDED, 1.7e9, 2, 0, 95),
     ]
     assert describe(rows[0]).endswith("2:30 — 1 of 3 chunks uploaded (interrupted)")
     dialog = RecoveryDialog(rows)
