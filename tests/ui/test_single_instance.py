@@ -26,9 +26,8 @@ from ui.single_instance import ANSWERED, REQUEST_NAME, SingleInstance
 SECOND_LAUNCH = "import sys; from ui.app import main; sys.exit(main([]))"
 
 
-def _window() -> MainWindow | None:
-    found = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-    return next(iter(found), None)
+def _windows() -> list[MainWindow]:
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
 
 
 def test_a_second_launch_shows_the_hidden_window_and_ends(
@@ -40,9 +39,12 @@ def test_a_second_launch_shows_the_hidden_window_and_ends(
     monkeypatch.setenv("HEIDI_USER_ID", "ui-single")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     seen: dict[str, Any] = {}
+    earlier = set(_windows())  # an earlier test's window may not be freed yet: not this app's
 
     def poll() -> None:
-        window = _window()
+        if seen.get("window") is None:  # kept: the test hides it later
+            seen["window"] = next((w for w in _windows() if w not in earlier), None)
+        window = seen["window"]
         if window is None or not window.status.connection.text().startswith("Connected"):
             return  # the first app is up (its core started) before the second launch
         second = seen.get("second")
