@@ -9,6 +9,8 @@ backend, not a mock.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 from keyring.backend import KeyringBackend
@@ -23,6 +25,7 @@ class FileKeyring(KeyringBackend):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
+        self._lock = threading.Lock()  # one change at a time, as an OS keyring does
 
     def _load(self) -> dict[str, str]:
         if not self.path.exists():
@@ -31,18 +34,26 @@ class FileKeyring(KeyringBackend):
         return data
 
     def _save(self, data: dict[str, str]) -> None:
-        self.path.write_text(json.dumps(data), encoding="utf-8")
+        # replaced whole, as an OS keyring answers: a reader on another thread (the core
+        # storing the spool key while the Settings dialog looks up the API key) never sees
+        # a half-written file
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(partial, self.path)
 
     def get_password(self, service: str, username: str) -> str | None:
-        return self._load().get(f"{service}\0{username}")
+        with self._lock:
+            return self._load().get(f"{service}\0{username}")
 
     def set_password(self, service: str, username: str, password: str) -> None:
-        data = self._load()
-        data[f"{service}\0{username}"] = password
-        self._save(data)
+        with self._lock:
+            data = self._load()
+            data[f"{service}\0{username}"] = password
+            self._save(data)
 
     def delete_password(self, service: str, username: str) -> None:
-        data = self._load()
-        if data.pop(f"{service}\0{username}", None) is None:
-            raise PasswordDeleteError("not stored")
-        self._save(data)
+        with self._lock:
+            data = self._load()
+            if data.pop(f"{service}\0{username}", None) is None:
+                raise PasswordDeleteError("not stored")
+            self._save(data)
