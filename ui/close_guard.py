@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -124,9 +125,10 @@ class CloseGuard(QObject):
     def _shut_down(self) -> None:
         """GUI thread, once the core is shut down (the last chunk flushed): close and quit."""
         self.finished = True
-        if self.tray is not None:
+        if self.tray is not None and shiboken6.isValid(self.tray):
             self.tray.hide()
-        self.window.close()
+        if shiboken6.isValid(self.window):  # it may be freed meanwhile; the app quits anyway
+            self.window.close()
         self.quit_app()
 
     def show_window(self) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
@@ -43,6 +45,8 @@ from ui.recovery_dialog import RecoveryDialog
 from ui.settings_dialog import SettingsDialog
 from ui.tray import Tray, tray_available
 from ui.worker import run_in_background
+
+log = logging.getLogger(__name__)
 
 CAPTURING = (SessionState.RECORDING, SessionState.PAUSED)
 STARTABLE = (SessionState.IDLE, SessionState.DONE, SessionState.FAILED)
@@ -251,7 +255,7 @@ class Controller(QObject):
                 self.core.remember_choices(input_device=device, language_code=meta.language_code)
             return self.core.start_recording(source, meta)
 
-        run_in_background(start, self._started, self._start_failed)
+        run_in_background(start, self._started, self._start_failed, owner=self)
 
     def _started(self, recording_id: object) -> None:
         self._starting = False
@@ -276,7 +280,7 @@ class Controller(QObject):
     def retry(self, recording_id: str, index: int) -> None:
         """Send a rejected or failed chunk again."""
         run_in_background(
-            lambda: self.core.retry_chunk(recording_id, index), None, self._show_error
+            lambda: self.core.retry_chunk(recording_id, index), None, self._show_error, owner=self
         )
 
     def refresh_devices(self) -> None:
@@ -286,6 +290,7 @@ class Controller(QObject):
             self.core.list_devices,
             lambda devices: self.window.devices.set_devices(devices, preferred),
             self._show_error,
+            owner=self,
         )
 
     def export_transcript(self, path: str) -> None:
@@ -307,6 +312,7 @@ class Controller(QObject):
             write,
             lambda _r: self.window.status.showMessage(f"Transcript saved to {target}", 10_000),
             self._show_error,
+            owner=self,
         )
 
     def _call(self, action: Callable[[], None]) -> None:
@@ -388,9 +394,13 @@ class Controller(QObject):
                 core.shutdown(wait_for_uploads_s=0)
 
         def failed(error: BaseException) -> None:
-            self._show_error(error)
+            if shiboken6.isValid(self.window):
+                self._show_error(error)
+            else:  # the window was freed meanwhile: the log keeps it
+                log.warning("Shutting the recorder down failed: %s", error)
             on_done()
 
+        # no owner: `on_done` must run (it quits the app) even once the window is freed
         run_in_background(shut_down, lambda _result: on_done(), failed)
 
     def _update_tray(self) -> None:

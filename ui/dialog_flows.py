@@ -59,6 +59,7 @@ class SettingsFlow:
             lambda: (get_api_key(), keyring_problem(), get_proxy_password() is not None),
             partial(self._show, problem=problem),
             self._fetch_failed,
+            owner=self.parent,
         )
 
     def _fetch_failed(self, error: BaseException) -> None:
@@ -89,6 +90,7 @@ class SettingsFlow:
             lambda: self.core.apply_settings(settings, key),
             lambda _result: self.on_applied(settings),
             partial(self._not_saved, dialog),
+            owner=self.parent,
         )
 
     def _not_saved(self, dialog: SettingsDialog, error: BaseException) -> None:
@@ -120,7 +122,9 @@ class RecoveryFlow:
 
     def offer(self) -> None:
         """Ask the core (off the GUI thread) and show the dialog when there is anything."""
-        run_in_background(self.core.unfinished_recordings, self._show, self.on_error)
+        run_in_background(
+            self.core.unfinished_recordings, self._show, self.on_error, owner=self.parent
+        )
 
     def _show(self, summaries: object) -> None:
         found = list(summaries) if isinstance(summaries, list | tuple) else []
@@ -134,4 +138,9 @@ class RecoveryFlow:
     def _resume(self, recording_ids: list[str]) -> None:
         self.on_resuming(recording_ids)
         for recording_id in recording_ids:
-            run_in_background(partial(self.core.resume_uploads, recording_id), None, self.on_error)
+            run_in_background(
+                partial(self.core.resume_uploads, recording_id),
+                None,
+                self.on_error,
+                owner=self.parent,
+            )
