@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import math
 import os
 import re
@@ -23,6 +24,8 @@ from recorder.atomic_file import write_atomically
 from recorder.heidi.errors import ConfigError
 from recorder.heidi.urls import validate_base_url
 from recorder.paths import config_dir
+
+log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "AmbientRecorder"
 KEYRING_USERNAME = "heidi-api-key"
@@ -47,6 +50,18 @@ class SettingsError(ConfigError):
 
 class NoKeyringError(SettingsError):
     """This computer has no secure password store; HEIDI_API_KEY still works."""
+
+
+class KeyringUnusableError(SettingsError):
+    """The password store is there but failed (locked, its service crashed, a D-Bus error):
+    what it holds is unknown, which is neither "no key stored" nor a key."""
+
+
+def keyring_failure(error: BaseException, what: str = "is not usable") -> str:
+    """A failing password store in plain words. Any exception counts: a backend raises its own
+    (a broken Secret Service raised RuntimeError or a D-Bus error, not keyring's KeyringError)."""
+    detail = str(error).strip() or "no reason given"
+    return f"The password store (OS keyring) {what}: {detail} ({type(error).__name__})"
 
 
 @dataclass
@@ -245,7 +260,10 @@ def validate_api_key(key: str, where: str = ENV_API_KEY) -> str:
 
 
 def get_api_key() -> str | None:
-    """HEIDI_API_KEY if set, else the keyring entry; None if neither (or no keyring exists)."""
+    """HEIDI_API_KEY if set, else the keyring entry; None if neither (or no keyring exists).
+
+    KeyringUnusableError when the password store fails: a key may be stored, so "no key"
+    would be wrong (and a Save acting on it could replace the key unseen)."""
     from_env = os.environ.get(ENV_API_KEY)
     if from_env:
         return from_env
@@ -253,8 +271,10 @@ def get_api_key() -> str | None:
 
     try:
         return keyring.get_password(KEYRING_SERVICE, KEYRING_USERNAME) or None
-    except keyring.errors.KeyringError:
+    except keyring.errors.NoKeyringError:
         return None
+    except Exception as error:  # any backend failure, whatever it raises
+        raise KeyringUnusableError(keyring_failure(error)) from error
 
 
 def set_api_key(key: str | None) -> None:
@@ -272,8 +292,9 @@ def set_api_key(key: str | None) -> None:
             "This computer has no secure password store for the API key; "
             f"set the {ENV_API_KEY} environment variable instead."
         ) from None
-    except keyring.errors.KeyringError as error:
-        raise SettingsError(f"The password store refused the API key: {error}") from None
+    except Exception as error:  # any backend failure, whatever it raises
+        refused = keyring_failure(error, "refused the API key")
+        raise KeyringUnusableError(refused) from None
 
 
 def keyring_problem() -> str | None:
@@ -287,8 +308,8 @@ def keyring_problem() -> str | None:
             "No secure password store is available: the API key cannot be saved. "
             f"Set {ENV_API_KEY} instead."
         )
-    except keyring.errors.KeyringError as error:
-        return f"The password store is not usable: {error}"
+    except Exception as error:  # any backend failure, whatever it raises
+        return keyring_failure(error)
     return None
 
 
@@ -336,19 +357,24 @@ def proxy_url_for_client(url: str | None) -> str | None:
 
 
 def get_proxy_password() -> str | None:
-    """The proxy password in the keyring; None if none (or no keyring exists)."""
+    """The proxy password in the keyring; None if none (or no keyring exists).
+
+    KeyringUnusableError when the password store fails (one may be stored)."""
     import keyring.errors
 
     try:
         return keyring.get_password(KEYRING_SERVICE, KEYRING_PROXY_USERNAME) or None
-    except keyring.errors.KeyringError:
+    except keyring.errors.NoKeyringError:
         return None
+    except Exception as error:  # any backend failure, whatever it raises
+        raise KeyringUnusableError(keyring_failure(error)) from error
 
 
 def set_proxy_password(password: str | None) -> None:
     """Store (or, with None/empty, delete) the proxy password in the OS keyring.
 
-    Deleting where no keyring exists is nothing to do (there is nothing stored)."""
+    Deleting where no keyring exists is nothing to do (there is nothing stored); where the
+    store fails, it is logged and left (nothing typed is lost: no proxy is used now)."""
     import keyring.errors
 
     try:
@@ -364,5 +390,9 @@ def set_proxy_password(password: str | None) -> None:
             "This computer has no secure password store for the proxy password; leave the "
             "Proxy field empty and set the HTTPS_PROXY environment variable instead."
         ) from None
-    except keyring.errors.KeyringError as error:
-        raise SettingsError(f"The password store refused the proxy password: {error}") from None
+    except Exception as error:  # any backend failure, whatever it raises
+        if not password:
+            log.warning("%s", keyring_failure(error, "did not delete the proxy password"))
+            return
+        refused = keyring_failure(error, "refused the proxy password")
+        raise KeyringUnusableError(refused) from None

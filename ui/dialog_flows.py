@@ -8,17 +8,52 @@ and non-blocking (`open()`), so core events keep flowing while they are up.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 from PySide6.QtWidgets import QWidget
 
-from recorder.settings import Settings, get_api_key, get_proxy_password, keyring_problem
+from recorder.settings import (
+    KeyringUnusableError,
+    Settings,
+    get_api_key,
+    get_proxy_password,
+    keyring_problem,
+)
 from ui.core_api import CoreApi
 from ui.recovery_dialog import RecoveryDialog
 from ui.settings_dialog import SettingsDialog
 from ui.worker import run_in_background
 
 OnError = Callable[[BaseException], None]
+
+
+@dataclass(frozen=True)
+class StoredSecrets:
+    """What the Settings dialog may say of the password store (read off the GUI thread)."""
+
+    api_key: str | None
+    api_key_known: bool  # False: the store failed; a key may be stored, and is kept
+    note: str | None  # why the store cannot be used, in plain words
+    proxy_password_stored: bool | None  # None: not known (the store failed)
+
+
+def read_stored_secrets() -> StoredSecrets:
+    """The key's hint and the store's state. A failing store still lets Settings open (the
+    base URL, the proxy, the chunk length stay changeable), with the key state unknown."""
+    note = keyring_problem()
+    key: str | None = None
+    key_known = True
+    proxy_stored: bool | None = None
+    try:
+        key = get_api_key()
+    except KeyringUnusableError as error:
+        key_known, note = False, note or str(error)
+    try:
+        proxy_stored = get_proxy_password() is not None
+    except KeyringUnusableError as error:
+        note = note or str(error)
+    return StoredSecrets(key, key_known, note, proxy_stored)
 
 
 class SettingsFlow:
@@ -56,7 +91,7 @@ class SettingsFlow:
             return
         self._fetching = True
         run_in_background(
-            lambda: (get_api_key(), keyring_problem(), get_proxy_password() is not None),
+            read_stored_secrets,
             partial(self._show, problem=problem),
             self._fetch_failed,
             owner=self.parent,
@@ -68,14 +103,15 @@ class SettingsFlow:
 
     def _show(self, found: object, problem: str | None = None) -> None:
         self._fetching = False
-        key, note, proxy_stored = found if isinstance(found, tuple) else (None, None, False)
+        assert isinstance(found, StoredSecrets)
         dialog = SettingsDialog(
             self.core.settings,
-            key,
-            note,
+            found.api_key,
+            found.note,
             self.parent,
             problem=problem,
-            proxy_password_stored=bool(proxy_stored),
+            proxy_password_stored=found.proxy_password_stored,
+            key_known=found.api_key_known,
         )
         self.dialog = dialog
         dialog.accepted.connect(lambda: self._apply(dialog))

@@ -51,6 +51,7 @@ NOTE_MIN_PX = 420
 WINDOW_FRAME_PX = 60  # title bar and frame the window manager adds around the dialog
 MIN_BODY_PX = 120
 NEW_KEY_WHERE = "The key in 'Replace key'"
+KEY_UNKNOWN = "Unknown (the password store failed); a stored key is kept"
 
 
 # the core names settings as stored; the dialog says them as its labels do
@@ -76,8 +77,11 @@ def key_hint(key: str | None) -> str:
     return f"•••• {key[-4:]}" if len(key) > 8 else "•••• (short key)"
 
 
-def proxy_password_hint(stored: bool) -> str:
-    """The empty proxy password field's placeholder: whether one is kept if left empty."""
+def proxy_password_hint(stored: bool | None) -> str:
+    """The empty proxy password field's placeholder: whether one is kept if left empty
+    (`stored` None: the password store could not be read)."""
+    if stored is None:
+        return "Not known (password store unusable): leave empty to keep any stored one"
     if stored:
         return "Stored: leave empty to keep it, or type a new one"
     return "Only if the proxy asks for a login"
@@ -121,12 +125,16 @@ class SettingsDialog(QDialog):
         keyring_note: str | None = None,
         parent: QWidget | None = None,
         problem: str | None = None,
-        proxy_password_stored: bool = False,
+        proxy_password_stored: bool | None = False,
+        key_known: bool = True,
     ) -> None:
+        """`key_known` False: the password store failed, `stored_key` is not known; Save
+        then keeps whatever is stored unless a new key is typed."""
         super().__init__(parent)
         self.setWindowTitle("Ambient Recorder settings")
         self._original = settings
         self._stored_key = stored_key
+        self._key_known = key_known
         self._chosen: Settings | None = None
 
         self.base_url = _line(
@@ -142,16 +150,16 @@ class SettingsDialog(QDialog):
         self.email.setText(settings.email)
         self.user_id = _line("Heidi user id", "Your id in the practice system")
         self.user_id.setText(settings.user_id)
-        self.key_label = SpokenLabel("Stored API key", key_hint(stored_key))
+        shown_key = key_hint(stored_key) if key_known else KEY_UNKNOWN
+        self.key_label = SpokenLabel("Stored API key", shown_key)
         self.new_key = _line("Replace API key", "Paste a new API key to replace the stored one")
         self.new_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.proxy = _line("Proxy URL", "Empty: use the system proxy settings")
         shown_proxy, inline_password = split_proxy_password(settings.proxy_url)
         self._inline_proxy_password = inline_password  # an older file's: kept, never shown
         self.proxy.setText(shown_proxy or "")
-        self.proxy_password = _line(
-            "Proxy password", proxy_password_hint(proxy_password_stored or bool(inline_password))
-        )
+        stored_proxy_password = True if inline_password else proxy_password_stored
+        self.proxy_password = _line("Proxy password", proxy_password_hint(stored_proxy_password))
         self.proxy_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.ca_bundle = _line(
             "CA bundle file", "Extra certificate file (.pem), if IT gave you one"
@@ -300,7 +308,8 @@ class SettingsDialog(QDialog):
                 raise SettingsError("A Heidi account needs the clinician's email address.")
             if not settings.user_id:
                 raise SettingsError("A Heidi account needs your user id.")
-            if not (self._stored_key or self.new_api_key()):
+            # a key the store could not show may well be there: kept, not asked for
+            if self._key_known and not (self._stored_key or self.new_api_key()):
                 raise SettingsError("A Heidi account needs an API key.")
         return settings
 

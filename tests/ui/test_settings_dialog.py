@@ -160,6 +160,10 @@ def test_saved_through_the_core_key_in_keyring_then_connects(
         assert file_keyring.get_password("AmbientRecorder", "heidi-api-key") == local_server.api_key
         assert load_settings().region == "AU"
         app.wait(qtbot, lambda: w.status.connection.text().startswith("Connected to Heidi AU"), 30)
+        # why it was offline (no key) is past now: no longer the red "last error"
+        assert w.status.error.text().startswith("Earlier, ") and "No Heidi API key" in (
+            w.status.error.text()
+        )
         assert w.controls.main_button.isEnabled(), "consent no longer required by the practice"
         app.controller.open_settings()
         app.wait(qtbot, lambda: app.controller.settings_dialog is not dialog, 10)
@@ -384,6 +388,59 @@ def test_a_save_that_fails_brings_the_dialog_back_with_what_was_typed(
         assert dialog.proxy.text() == "http://proxy.practice.example:3128"
         assert not settings_path().exists(), "nothing was saved"
         dialog.reject()
+
+
+class BrokenSecretService(FileKeyring):
+    """A password store that holds entries but fails when asked, raising its own error (not
+    keyring's KeyringError), as a crashed Secret Service raises over D-Bus."""
+
+    broken = False
+
+    def _fail(self) -> None:
+        if self.broken:
+            raise RuntimeError("org.freedesktop.DBus.Error.NoReply: the Secret Service hung")
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self._fail()
+        return super().get_password(service, username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._fail()
+        super().set_password(service, username, password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._fail()
+        super().delete_password(service, username)
+
+
+def test_a_failing_password_store_still_opens_settings_and_keeps_the_key(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings did not open at all (the key lookup's RuntimeError went to the status bar):
+    the base URL, the proxy, the chunk length could not be changed. Now it opens with the
+    key state unknown and the store's failure named; Save keeps the stored key."""
+    monkeypatch.delenv(ENV_API_KEY, raising=False)
+    entry = ("AmbientRecorder", "heidi-api-key")
+    with keyring_backend(BrokenSecretService(tmp_path / "keyring.json")) as store:
+        store.set_password(*entry, "sk-stored-key-5678")
+        store.broken = True
+        with running_app(qtbot, tmp_path / "data", heidi_settings(CLOSED_URL), None) as app:
+            app.controller.open_settings()
+            app.wait(qtbot, lambda: app.controller.settings_dialog is not None, 30)
+            dialog = app.controller.settings_dialog
+            assert dialog is not None and dialog.isVisible()
+            assert dialog.key_label.text().startswith("Unknown")
+            note = dialog.keyring_note.text()
+            assert note.startswith("The password store (OS keyring) is not usable: ")
+            assert "Secret Service hung (RuntimeError)" in note and dialog.keyring_note.isVisible()
+            assert dialog.proxy_password.placeholderText().startswith("Not known")
+            dialog.email.setText("dr.new@example.org")
+            dialog.save_button.click()
+            assert not dialog.isVisible(), dialog.error.text()  # no "needs an API key"
+            app.wait(qtbot, lambda: app.window.status.currentMessage() == "Settings saved.", 15)
+            assert load_settings().email == "dr.new@example.org"
+        store.broken = False
+        assert store.get_password(*entry) == "sk-stored-key-5678", "the key it could not read"
 
 
 def _texts_shown(dialog: SettingsDialog) -> str:

@@ -14,6 +14,7 @@ import pytest
 from recorder.heidi.errors import ConfigError
 from recorder.heidi.urls import validate_base_url
 from recorder.settings import (
+    KeyringUnusableError,
     NoKeyringError,
     Settings,
     SettingsError,
@@ -23,6 +24,7 @@ from recorder.settings import (
     load_settings,
     save_settings,
     set_api_key,
+    set_proxy_password,
     settings_path,
 )
 from tests.fixtures.keyrings import keyring_backend
@@ -184,6 +186,44 @@ def test_no_keyring_backend_is_said_clearly(
     assert get_api_key() is None
     monkeypatch.setenv("HEIDI_API_KEY", "env-key")
     assert get_api_key() == "env-key"
+
+
+class HungSecretService(MemoryKeyring):
+    """A store that fails with its own error (a crashed Secret Service over D-Bus), not
+    keyring's KeyringError."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise RuntimeError("org.freedesktop.DBus.Error.NoReply: no reply")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.get_password(service, username)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.get_password(service, username)
+
+
+def test_any_failure_of_the_password_store_is_named_never_no_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A RuntimeError from the backend escaped (Settings did not open; the CLI and the app's
+    link said only "RuntimeError"); a failing store is not "no key stored" either."""
+    from recorder.uplink import resolve_target
+
+    monkeypatch.delenv("HEIDI_API_KEY", raising=False)
+    named = r"password store \(OS keyring\) is not usable: .*no reply \(RuntimeError\)"
+    with keyring_backend(HungSecretService()):
+        with pytest.raises(KeyringUnusableError, match=named):
+            get_api_key()
+        problem = keyring_problem()
+        assert problem is not None and "no reply (RuntimeError)" in problem
+        with pytest.raises(KeyringUnusableError, match=r"refused the API key: .*no reply"):
+            set_api_key("k")
+        set_proxy_password(None)  # no proxy any more: nothing typed is lost, logged
+        with pytest.raises(KeyringUnusableError, match="refused the proxy password"):
+            set_proxy_password("p")
+        account = Settings(base_url="https://h.test/api", email="a@b.test", user_id="u")
+        with pytest.raises(ConfigError, match=named):  # the CLI's and the app's link's words
+            resolve_target(account, tmp_path)
 
 
 @pytest.mark.parametrize(
