@@ -68,6 +68,14 @@ def _elided(label: QLabel, text: str, width: int) -> str:
     return label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
+def notices_text(notices: list[str]) -> str:
+    """Several warnings in one line, counted first: the line is elided, the count is not."""
+    if len(notices) == 1:
+        return notices[0]
+    numbered = " ".join(f"{number}. {notice}" for number, notice in enumerate(notices, 1))
+    return f"{len(notices)} notices: {numbered}"
+
+
 class StatusBar(QStatusBar):
     """Connection state (permanent, left) and the last error (right)."""
 
@@ -87,7 +95,11 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.error)
         self._set_icon(self.connection_icon, Tone.NEUTRAL)
         self.error_icon.hide()
-        self.error_tone = Tone.NEUTRAL  # how the last message is shown (BAD or WARN)
+        self.error_tone = Tone.NEUTRAL  # how the last message is shown (BAD, WARN; NEUTRAL: past)
+        self._message = ""  # the message shown, without its time stamp
+        self._stamp = ""
+        self._about_link = False  # the message is why the link is down: past once it is back
+        self._notices: list[str] = []  # the warnings shown together (IT notices at start)
 
     def _set_icon(self, label: QLabel, tone: Tone) -> None:
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
@@ -101,25 +113,47 @@ class StatusBar(QStatusBar):
         self.connection.setToolTip(event.last_error or f"{text}\n{event.detail}".strip())
         self._set_icon(self.connection_icon, tone)
         if event.last_error and event.mode == "offline":
-            self.show_error(event.last_error)
+            self.show_error(event.last_error, about_link=True)
+        elif event.mode != "offline" and self._about_link and self.error_tone is not Tone.NEUTRAL:
+            self._show_as_past()
 
-    def show_error(self, message: str, tone: Tone = Tone.BAD) -> None:
-        """Show an error in plain words, with the time it happened (full text in the tooltip)."""
-        stamp = time.strftime("%H:%M")
-        self.error.setText(_elided(self.error, f"{stamp} {message}", MAX_ERROR_PX))
-        self.error.setAccessibleName(spoken(ERROR_ROLE, f"{stamp} {message}"))
-        self.error.setToolTip(message)
-        self._set_icon(self.error_icon, tone)
-        self.error_icon.show()
+    def show_error(self, message: str, tone: Tone = Tone.BAD, about_link: bool = False) -> None:
+        """Show an error in plain words, with the time it happened (full text in the tooltip).
+
+        `about_link`: it says why uploads cannot get through (server unreachable, sign-in
+        refused); once connected again it is shown as past. Any other error stays as it is.
+        """
+        self._stamp = time.strftime("%H:%M")
+        self._message = message
+        self._about_link = about_link
+        self._notices = []
+        self._show(f"{self._stamp} {message}", message, tone)
+
+    def _show(self, line: str, tip: str, tone: Tone) -> None:
+        self.error.setText(_elided(self.error, line, MAX_ERROR_PX))
+        self.error.setAccessibleName(spoken(ERROR_ROLE, line))  # whole, not elided
+        self.error.setToolTip(tip)
+        if tone is Tone.NEUTRAL:
+            self.error_icon.hide()
+        else:
+            self._set_icon(self.error_icon, tone)
+            self.error_icon.show()
         self.error_tone = tone
+
+    def _show_as_past(self) -> None:
+        """The link is back: why it was down stays readable, no longer red ("Earlier, 10:32: …")."""
+        line = f"Earlier, {self._stamp}: {self._message}"
+        self._show(line, f"{line}\nConnected again since then.", Tone.NEUTRAL)
 
     def show_problem(self, event: ErrorOccurred | CaptureProblem) -> None:
         """Show an ErrorOccurred or CaptureProblem event.
 
         The no-keyring notice shows as a warning, not as a failure, and never hides an error
         shown before it (a failed export must not vanish behind a notice for IT; the notice
-        is in the log). The gap's "[no audio for N s: …]" after a lost microphone stays
-        shown until the next message.
+        is in the log). Warnings arriving one after another (no OS keyring, log not
+        writable) are shown together, counted: the later one used to replace the earlier.
+        The gap's "[no audio for N s: …]" after a lost microphone stays shown until the next
+        message. An error from connecting (where="connection") is past once connected.
         """
         if isinstance(event, CaptureProblem):
             self.show_error(event.message, problem_tone(event.kind))
@@ -127,14 +161,28 @@ class StatusBar(QStatusBar):
         tone = error_tone(event)
         if tone is Tone.WARN and self.last_error() and self.error_tone is Tone.BAD:
             return
-        self.show_error(event.message, tone)
+        if tone is Tone.WARN and self._notices and self.last_error():
+            self._add_notice(event.message)
+            return
+        self.show_error(event.message, tone, about_link=event.where == "connection")
+        if tone is Tone.WARN:
+            self._notices = [event.message]
+
+    def _add_notice(self, message: str) -> None:
+        if message not in self._notices:
+            self._notices.append(message)
+        self._stamp = time.strftime("%H:%M")
+        self._message = "\n".join(self._notices)
+        self._show(f"{self._stamp} {notices_text(self._notices)}", self._message, Tone.WARN)
 
     def clear_error(self) -> None:
         """Remove the error message (e.g. after the problem was fixed)."""
         self.error.clear()
         self.error.setAccessibleName(ERROR_ROLE)
         self.error_icon.hide()
+        self._message, self._about_link, self._notices = "", False, []
 
     def last_error(self) -> str:
-        """The error message shown, without its time stamp ('' when none)."""
-        return self.error.toolTip() if self.error.text() else ""
+        """The error message shown, without its time stamp ('' when none); several notices
+        shown together one per line. Shown as past (error_tone NEUTRAL) it is still returned."""
+        return self._message if self.error.text() else ""

@@ -51,6 +51,13 @@ def test_the_key_file_notice_shows_as_a_warning(
         shown = status.error_icon.pixmap().toImage()
         assert shown == _icon_image(status, Tone.WARN)
         assert shown != _icon_image(status, Tone.BAD)
+        # the app's own notice after start (ui/app.py: the log cannot be written) joins it
+        log = "The app cannot write the log /data/logs: it records and uploads, without a log."
+        app.bridge.emit_event(ErrorOccurred(log, where="log", severity="warning"))
+        app.wait(qtbot, lambda: log in status.last_error(), 10)
+        assert status.last_error().startswith("No OS keyring is available"), "both kept"
+        assert "2 notices" in status.error.text() and log in status.error.accessibleName()
+        assert status.error_tone is Tone.WARN
 
 
 def test_errors_stay_errors_and_only_warnings_are_warnings(qtbot: QtBot, tmp_path: Path) -> None:

@@ -71,3 +71,34 @@ def test_settings_messages_and_the_silence_warning_are_read_out(qtbot: QtBot) ->
     meter.set_active(True)
     meter.update_level(LevelChanged(0.0, -90.0, silent_for_s=6.4))
     assert heard(meter.warning).startswith("Silence warning: No audio detected for 6 s")
+
+
+def test_two_startup_notices_are_both_shown_and_both_heard(qtbot: QtBot) -> None:
+    """No OS keyring and a log it cannot write share the status bar's one place: the later
+    replaced the earlier, and IT (or a screen reader) learnt of one only."""
+    from recorder.crypto import KEY_FILE_WARNING
+    from recorder.events import ErrorOccurred
+    from ui.status_bar import StatusBar
+    from ui.status_style import Tone
+
+    keyring = KEY_FILE_WARNING.format(path="/data/spool.key")
+    log = "The app cannot write the log /data/logs: it records and uploads, without a log."
+    notices = [ErrorOccurred(keyring, "spool", severity="warning")]
+    notices.append(ErrorOccurred(log, "log", severity="warning"))
+    for first, second in (notices, notices[::-1]):  # either may come first
+        bar = StatusBar()
+        qtbot.addWidget(bar)
+        bar.show_problem(first)
+        bar.show_problem(second)
+        bar.show_problem(first)  # said again: still two
+        assert bar.last_error().splitlines() == [first.message, second.message]
+        assert bar.error_tone is Tone.WARN
+        spoken = heard(bar.error)
+        assert spoken.startswith("Last error: ") and " 2 notices: 1. " in spoken
+        assert first.message in spoken and second.message in spoken
+        assert bar.error.toolTip().splitlines() == [first.message, second.message]
+        assert " 2 notices: " in bar.error.text(), "the count shows, however long the line"
+    failure = "Cannot save the transcript to /nowhere/out.txt: No such file or directory"
+    bar.show_error(failure)  # an error takes the place; a notice after it does not hide it
+    bar.show_problem(notices[0])
+    assert bar.last_error() == failure and bar.error_tone is Tone.BAD

@@ -25,6 +25,7 @@ from ui.level_meter import LevelMeter, level_percent
 from ui.record_button import RecordControls
 from ui.recovery_dialog import RecoveryDialog, describe
 from ui.status_bar import StatusBar, connection_text
+from ui.status_style import Tone
 from ui.transcript_model import TranscriptModel
 from ui.transcript_view import TranscriptView
 
@@ -136,6 +137,36 @@ def test_status_bar_says_where_uploads_go(qtbot: QtBot) -> None:
     assert connection_text(ConnectionChanged("offline", "", 1))[0].endswith(
         "1 chunk waiting to upload"
     )
+
+
+def test_a_connection_error_is_past_once_connected_other_errors_stay(qtbot: QtBot) -> None:
+    """The red "server cannot be reached" stayed after the uploads got through again."""
+    bar = StatusBar()
+    qtbot.addWidget(bar)
+    refused = "The server cannot be reached: connection refused"
+    down = ConnectionChanged("offline", "h.example", 2, refused)
+    bar.show_connection(down)
+    bar.show_connection(ConnectionChanged("offline", "connecting…", 2))  # reconnecting
+    assert bar.error_tone is Tone.BAD and bar.last_error() == refused
+    bar.show_connection(ConnectionChanged("heidi", "https://h.example/api"), "AU")
+    assert bar.error.text().startswith("Earlier, ") and bar.error.text().endswith(refused)
+    assert bar.error.accessibleName().startswith("Last error: Earlier, ")
+    assert bar.error_tone is Tone.NEUTRAL and bar.error_icon.isHidden()
+    assert bar.last_error() == refused, "still readable, no longer red"
+    # an error from connecting (no key, sign-in refused) is about the link too
+    bar.show_problem(ErrorOccurred("No Heidi API key: set it in the settings.", "connection"))
+    assert bar.error_tone is Tone.BAD
+    bar.show_connection(ConnectionChanged("local", "local server"))
+    assert bar.error.text().startswith("Earlier, ") and bar.error_tone is Tone.NEUTRAL
+    # a failed export, a refused chunk, a lost microphone: not about the link, they stay
+    bar.show_connection(down)
+    failed = "Cannot save the transcript to /nowhere/out.txt: No such file or directory"
+    for error in (failed, "The server refused chunk 3: not audio."):
+        bar.show_problem(ErrorOccurred(error, "transcript"))
+        bar.show_connection(ConnectionChanged("heidi", "https://h.example/api"), "AU")
+        assert bar.error_tone is Tone.BAD and bar.last_error() == error
+        assert not bar.error.text().startswith("Earlier") and bar.error_icon.isVisibleTo(bar)
+        bar.show_connection(down)
 
 
 def _tc(index: int, status: ServerStatus, text: str = "") -> TranscriptChunk:
