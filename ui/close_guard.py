@@ -1,7 +1,8 @@
 """What closing the window or quitting does while a consult is recorded or uploads are pending.
 
-Busy + tray available: hide to the tray, keep recording/uploading. Busy + no
-tray: ask before quitting. Idle: shut the core down and quit. Stop never throws
+Busy + tray available: hide to the tray, keep recording/uploading, and finish the close
+(quit) once the work is done: the user asked to close. Busy + no tray: ask before
+quitting. Idle: shut the core down and quit. Stop never throws
 audio away: a quit while recording stops capture and keeps what was recorded.
 
 The core shuts down off the GUI thread (flushing the last chunk takes a while): the window
@@ -25,6 +26,7 @@ ShutdownCore = Callable[[Callable[[], None]], None]  # runs the callback when th
 RECORDING_BUSY = "A consult is being recorded"  # the busy reason while capturing
 SAVING_TEXT = "Saving the recording… The app closes once the last audio is stored safely."
 CLOSING_TEXT = "Closing… the recorded audio stays safely on this computer."
+ALL_SENT_TEXT = "Everything recorded has been uploaded. Ambient Recorder has closed."
 
 
 def quit_question(busy: str) -> str:
@@ -68,6 +70,7 @@ class CloseGuard(QObject):
         self.quitting = False  # the core shutdown has begun
         self.finished = False  # the core is shut down: the window may close, the app quits
         self.closing_text = ""  # what the window says while the core shuts down
+        self.closed_to_tray = False  # closed while busy: quit once the work is done
         window.close_guard = self.close_requested
         if tray is not None:
             tray.show_requested.connect(self.show_window)
@@ -88,6 +91,7 @@ class CloseGuard(QObject):
             return False
         if self.tray is not None:
             self.window.hide()
+            self.closed_to_tray = True
             self.tray.show(f"{busy}; it carries on in the background.")
             return False
         if self._confirm_quit(busy):
@@ -110,7 +114,16 @@ class CloseGuard(QObject):
         """Quit without asking (the OS is ending the session): stop, keep the audio, shut down."""
         self._shutdown()
 
-    def _shutdown(self) -> None:
+    def work_changed(self, work_done: bool) -> None:
+        """The recording or the uploads moved on. A window closed to the tray while busy
+        finishes its close once `work_done` (nothing recorded, waiting or unfinished): the
+        app would otherwise sit in the tray for good after a close."""
+        if not self.closed_to_tray or self.quitting or self.window.isVisible() or not work_done:
+            return
+        self.closed_to_tray = False
+        self._shutdown(ALL_SENT_TEXT)
+
+    def _shutdown(self, tray_text: str | None = None) -> None:
         """Start the one core shutdown; the app quits when it is done (`_shut_down`)."""
         if self.quitting:
             return
@@ -119,7 +132,7 @@ class CloseGuard(QObject):
         self.closing_text = text
         self.window.show_closing(text)
         if self.tray is not None and not self.window.isVisible():
-            self.tray.show(text)
+            self.tray.show(tray_text or text)
         self.shutdown_core(self._shut_down)
 
     def _shut_down(self) -> None:
@@ -132,7 +145,8 @@ class CloseGuard(QObject):
         self.quit_app()
 
     def show_window(self) -> None:
-        """Bring the window back from the tray."""
+        """Bring the window back from the tray (the close is then called off)."""
+        self.closed_to_tray = False
         self.window.showNormal()
         self.window.raise_()
         self.window.activateWindow()

@@ -29,12 +29,13 @@ from recorder.events import (
     ConnectionChanged,
     ElapsedChanged,
     ErrorOccurred,
+    RecordingStateChanged,
     SessionStateChanged,
     TranscriptUpdated,
 )
 from recorder.logs import audit
 from recorder.settings import Settings
-from recorder.states import ChunkState, SessionState
+from recorder.states import ChunkState, RecordingState, SessionState
 from ui.bridge import EventBridge
 from ui.close_guard import RECORDING_BUSY, CloseGuard, Confirm, ask_user
 from ui.core_api import CoreApi
@@ -79,6 +80,8 @@ class Controller(QObject):
         # the last transcript of each recording, also of those not on screen: a recording
         # offered at start may be finished by the uploads before the user answers the offer
         self._transcripts: dict[str, TranscriptUpdated] = {}
+        self._unfinished: set[str] = set()  # recordings seen whose `:finish` is still to come
+        self._finished: set[str] = set()  # a late "recorded" event must not undo a finish
         self.settings_flow = SettingsFlow(core, window, self._settings_applied, self._show_error)
         self.recovery_flow = RecoveryFlow(core, window, self._resuming, self._show_error)
         self._starting = False
@@ -134,8 +137,15 @@ class Controller(QObject):
         self.window.chunk_model.apply(event)
         if self.window.transcript_model.apply(event):
             self.window.transcript.refresh()
-        if isinstance(event, ChunkRecorded | ChunkStateChanged):
+        if isinstance(event, RecordingStateChanged):
+            if event.state in (RecordingState.FINISHED, RecordingState.DONE):
+                self._finished.add(event.recording_id)
+                self._unfinished.discard(event.recording_id)
+            elif event.recording_id not in self._finished:
+                self._unfinished.add(event.recording_id)
+        if isinstance(event, ChunkRecorded | ChunkStateChanged | RecordingStateChanged):
             self._show_connection()
+            self._update_tray()
 
     def _on_error(self, event: ErrorOccurred) -> None:
         """Unusable settings: uploads wait, so open Settings at once for the user to fix them."""
@@ -403,6 +413,12 @@ class Controller(QObject):
         # no owner: `on_done` must run (it quits the app) even once the window is freed
         run_in_background(shut_down, lambda _result: on_done(), failed)
 
+    def work_done(self) -> bool:
+        """Nothing recorded, waiting to upload or waiting for its `:finish` (a recording with a
+        rejected chunk never finishes: the app then stays, for the user to retry it)."""
+        return not self.busy_reason() and not self._unfinished
+
     def _update_tray(self) -> None:
         if self.guard.tray is not None:
             self.guard.tray.update_state(self.state, self.pending_uploads(), self.input_lost)
+            self.guard.work_changed(self.work_done())

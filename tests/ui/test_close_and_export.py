@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from recorder.audio import FileSpec
 from recorder.events import ChunkRecorded, ElapsedChanged, RecordingStateChanged
 from recorder.spool import Spool
-from recorder.states import RecordingState, SessionState
+from recorder.states import ChunkState, RecordingState, SessionState
 from tests.ui.harness import CLOSED_URL, consult_slice, heidi_settings, running_app
 from ui.app import quit_on_signals
 
@@ -161,6 +161,30 @@ def test_with_a_tray_closing_hides_and_recording_goes_on(
         assert app.window.isVisible()
         app.window.controls.stop_action.trigger()
         app.wait(qtbot, lambda: app.controller.state is SessionState.DONE, 30)
+
+
+def test_closed_to_the_tray_the_app_quits_once_everything_is_uploaded(
+    qtbot: QtBot, tmp_path: Path, heidi: Any, consult_20s: Path
+) -> None:
+    """The user closed the window: once recording and uploads are done, the close is finished
+    (before, the app sat in the tray for good)."""
+    source = FileSpec(consult_20s, speed=1)
+    with running_app(qtbot, tmp_path / "data", heidi, source, use_tray=True) as app:
+        app.start_recording(qtbot)
+        assert not app.window.close()
+        assert not app.window.isVisible() and app.quits == [], "recording goes on in the tray"
+        rid = app.controller.recording_id
+        app.window.controls.stop_action.trigger()  # the shortcut still works with it hidden
+        app.wait(qtbot, lambda: app.quits == [1], 60)
+        assert app.questions == [] and not app.window.isVisible()
+        assert rid is not None
+        spool = Spool.open(tmp_path / "data")
+        try:
+            recording = spool.recording(rid)
+            assert recording.state in (RecordingState.FINISHED, RecordingState.DONE)
+            assert {c.state for c in spool.chunks(rid)} == {ChunkState.UPLOADED}
+        finally:
+            spool.close()
 
 
 def test_idle_close_shuts_down_without_asking(qtbot: QtBot, tmp_path: Path, heidi: Any) -> None:
