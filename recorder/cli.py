@@ -139,7 +139,7 @@ def describe_os_error(error: OSError) -> str:
 
 def _start_logging(args: argparse.Namespace) -> None:
     from recorder import paths
-    from recorder.logs import configure_logging, log_problem, log_started
+    from recorder.logs import configure_logging, log_problem, log_started, on_log_failure
 
     # an unusable data dir raises SpoolError here: reported like any other error
     log_file = None
@@ -152,4 +152,11 @@ def _start_logging(args: argparse.Namespace) -> None:
         problem = log_problem(data_dir)
         if problem:  # said once; the command goes on (a log must never stop a consult)
             print(f"warning: {problem}; carrying on without a log file.", file=sys.stderr)
+    else:  # a log failing mid-run (disk full, removed, read-only): said once, never a traceback
+        on_log_failure(log_file, _warn_log_stopped)
     log_started("cli", data_dir, version_string(), command=args.command)
+
+
+def _warn_log_stopped(problem: str) -> None:
+    """The log stopped being written mid-run: one `warning:` line (the command goes on)."""
+    print(f"warning: {problem}; carrying on without it.", file=sys.stderr, flush=True)

@@ -150,12 +150,20 @@ class Startup:
             self.controller = Controller(core, self.bridge, self.window)
             self.controller.start()
             if self.log_problem:  # a warning for IT; recording and uploads are not affected
-                from recorder.events import ErrorOccurred
+                self._warn_about_log(self.log_problem)
+            elif self.log_file is not None:  # a log failing mid-run (disk full): said once
+                from recorder.logs import on_log_failure
 
-                message = f"The app {self.log_problem}: it records and uploads, without a log."
-                self.bridge.emit_event(ErrorOccurred(message, where="log", severity="warning"))
+                on_log_failure(self.log_file, self._warn_about_log)
         except Exception as error:  # shown or re-raised by main(), as before the deferral
             self._fail(error)
+
+    def _warn_about_log(self, problem: str) -> None:
+        """The core's warning event (any thread): the status bar says it, the app goes on."""
+        from recorder.events import ErrorOccurred
+
+        message = f"The app {problem}: it records and uploads, without a log."
+        self.bridge.emit_event(ErrorOccurred(message, where="log", severity="warning"))
 
     def _fail(self, error: BaseException) -> None:
         """The core cannot start: say why (RecorderError, OSError) or end main() with it."""

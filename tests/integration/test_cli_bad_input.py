@@ -343,6 +343,24 @@ def test_bad_settings_never_stop_a_recording(tmp_path: Path, tone: Path) -> None
     assert len(list((data / "spool").glob("*/000.ogg.enc"))) == 1
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_under_the_log_is_one_warning_and_the_recording_is_made(
+    tmp_path: Path, tone: Path
+) -> None:
+    """The log opens but no line can be written (ENOSPC, /dev/full): Python's own handling
+    printed "--- Logging error ---" and a traceback for every line instead."""
+    data = tmp_path / "data"
+    log = data / "logs" / "ambient-recorder.log"
+    log.parent.mkdir(parents=True)
+    log.symlink_to("/dev/full")
+    done = run(data, "record", "--input", str(tone), "--speed", "0", "--no-upload")
+    assert done.returncode == 0, done.stderr
+    assert "Logging error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    [warning] = [line for line in done.stderr.splitlines() if str(log) in line]
+    assert warning.startswith("warning:") and "No space left on device" in warning, warning
+    assert len(list((data / "spool").glob("*/000.ogg.enc"))) == 1
+
+
 @pytest.mark.parametrize(
     ("env", "named"),
     [
