@@ -17,6 +17,7 @@ from recorder.events import (
     SessionStateChanged,
     TranscriptUpdated,
 )
+from recorder.states import ChunkState
 
 
 class EventPrinter:
@@ -42,6 +43,8 @@ class EventPrinter:
         match event:
             case ChunkRecorded(recording_id=_, index=i, duration_s=d, size_bytes=b):
                 return f"chunk {i}: {d:.2f} s, {b} bytes", False
+            case ChunkStateChanged(index=i, state=ChunkState.REJECTED):
+                return f"chunk {i}: rejected (audio kept; the error line says why)", False
             case ChunkStateChanged(index=i, state=state, attempts=n, error=error):
                 detail = f" (attempt {n}: {error})" if error else ""
                 return f"chunk {i}: {state.value}{detail}", False
@@ -49,6 +52,10 @@ class EventPrinter:
                 return self._transcript_lines(event), False
             case CaptureProblem(kind=kind, message=message):
                 return f"warning: {kind}: {message}", True
+            case ErrorOccurred(where="upload", extra={"index": _}):
+                # a rejected chunk: said by its state line above, its reason by the one `error:`
+                # line that Uplink.finish prints for the exit code (once, not twice)
+                return None, False
             case ErrorOccurred(message=message, severity="warning"):
                 return f"warning: {message}", True
             case ErrorOccurred(message=message):

@@ -359,6 +359,7 @@ def test_unreadable_chunk_does_not_hold_up_the_upload_of_the_others(
     last_error = [line for line in done.stderr.splitlines() if line.startswith("error:")][-1]
     for words in ("chunk 1", str(case.chunk), "Permission denied", "kept"):
         assert words in last_error, (words, last_error)
+    assert output.count(str(case.chunk)) == 1, output  # its reason once (was 3 times)
     listing = run_as_user(case.data, "spool", "--json")
     assert listing.returncode == 0, listing.stderr
     [rec] = json.loads(listing.stdout)["recordings"]

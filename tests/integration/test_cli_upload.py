@@ -163,4 +163,6 @@ def test_a_chunk_that_cannot_be_read_here_is_reported_as_such_and_kept(
     assert resumed.returncode == exit_codes.CHUNKS_REJECTED, resumed.stdout + resumed.stderr
     assert "chunk 0:" in resumed.stderr and "rejected by the server" not in resumed.stderr
     assert "decrypt" in resumed.stderr.lower() or "damaged" in resumed.stderr.lower()
+    output = (resumed.stdout + resumed.stderr).lower()
+    assert output.count("decrypt") == 1, output  # its reason once, in the `error:` line
     assert chunk_file.read_bytes() == bytes(damaged)  # kept as it was, for the user to decide
