@@ -41,14 +41,17 @@ from recorder.app_settings import check_environment, load_app_settings
 from recorder.audio import InputDevice, SourceSpec, list_input_devices
 from recorder.errors import RecorderError, SpoolError
 from recorder.events import (
+    CaptureProblem,
     ChunkRecorded,
     ChunkStateChanged,
     ConnectionChanged,
     ErrorOccurred,
     Event,
     EventSink,
+    RecordingStateChanged,
     SessionStateChanged,
     TranscriptUpdated,
+    describe_seconds,
 )
 from recorder.gaps import read_gaps
 from recorder.logs import audit, url_host
@@ -72,6 +75,7 @@ log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 30.0
 WORKERS_WAIT_S = 10.0  # shutdown waits this long for start/reconnect to notice, then hands off
 SESSION_DRAIN_S = 120.0  # Stop drains at most the ring (~30 s of audio): seconds of work
+SAVE_RETRY_S = 5.0  # a recording stopped by a full data folder: how often to try saving it
 FINISHED_SESSION = frozenset({SessionState.DONE, SessionState.FAILED})
 
 __all__ = ["AmbientCore", "ConsultMeta", "RecordingSummary"]
@@ -116,6 +120,7 @@ class AmbientCore:
         self._starting = False
         self._stop_pending = False
         self._closing = False
+        self._closed = threading.Event()  # set by shutdown(): background retries end
         self._workers = 0  # start/reconnect threads running; guarded by _lock
         self._workers_done = threading.Condition(self._lock)
         self._close_after_workers = False  # shutdown left closing to the last worker
@@ -245,6 +250,7 @@ class AmbientCore:
         with self._lock:  # waits for a start_recording in flight; none can begin after this
             self._closing = True
             session = self._session
+        self._closed.set()
         if session is not None and session.state not in FINISHED_SESSION:
             session.stop()
         if session is not None and not session.wait(SESSION_DRAIN_S):
@@ -506,6 +512,39 @@ class AmbientCore:
         for gap in read_gaps(spool, recording_id):
             self._emit(gap)
 
+    def _save_when_writable(self, recording_id: str) -> None:
+        """Save a recording stopped by a full (or unwritable) data folder once it can be written.
+
+        Its audio so far waits in its journal, which only the next start's recovery turned
+        into chunks: until the app was restarted the consult's audio was neither uploaded nor
+        transcribed, and nothing told the clinician to restart. Tried every SAVE_RETRY_S until
+        it works or the core shuts down; then its chunks are reported, upload and finish.
+        """
+        while not self._closed.wait(SAVE_RETRY_S):
+            spool = self._spool
+            if spool is None:
+                return
+            try:
+                spool.recover_interrupted()
+            except RecorderError as error:  # still full; or another recording's journal
+                log.info("recording %s not saved yet: %s", recording_id, error)
+            try:
+                recording = spool.recording(recording_id)
+            except RecorderError as error:
+                log.warning("recording %s: %s", recording_id, error)
+                return
+            if recording.state is RecordingState.RECORDING:
+                continue
+            self._report_stored(spool, recording_id)
+            self._emit(RecordingStateChanged(recording_id, recording.state))
+            chunks = spool.chunks(recording_id)
+            self._emit(CaptureProblem("disk_back", _saved_text(recording.duration_s, len(chunks))))
+            self._finish_when_connected(recording_id)
+            uplink = self._uplink
+            if uplink is not None:
+                uplink.service.wake()
+            return
+
     def _finish_when_connected(self, recording_id: str) -> None:
         with self._lock:
             self._finish_wanted.add(recording_id)
@@ -540,10 +579,29 @@ class AmbientCore:
             and event.recording_id
         ):
             self._finish_when_connected(event.recording_id)
+            session = self._session
+            if (
+                event.state is SessionState.FAILED
+                and session is not None
+                and session.recording_id == event.recording_id
+                and isinstance(session.failure, SpoolError)
+            ):
+                rid = event.recording_id
+                self._run_worker("core-save-kept", lambda: self._save_when_writable(rid))
         try:
             self._sink(event)
         except Exception:  # a broken consumer must not stop recording or uploading
             log.exception("event consumer failed")
+
+
+def _saved_text(duration_s: float, chunks: int) -> str:
+    """What the clinician reads once a recording stopped by a full data folder is saved."""
+    saved = f"{chunks} chunk" if chunks == 1 else f"{chunks} chunks"
+    return (
+        f"The data folder can be written to again: the recording it stopped "
+        f"({describe_seconds(duration_s)}) is saved as {saved} and uploads now. "
+        "Press Record to go on with the consult."
+    )
 
 
 def _saved_or_none() -> Settings | None:

@@ -46,7 +46,9 @@ class CaptureProblem:
 
     Kinds: overflow, stalled, device_lost, disk; and, while a lost microphone is being
     reopened, input_lost (the recording stays open) and input_back (audio flows again; the
-    message names the gap, see AudioGap). device_lost also covers a file source that decoded
+    message names the gap, see AudioGap); disk_back: a recording that a full or unwritable
+    data folder stopped (disk) is saved from its journal once the folder takes it again
+    (AmbientCore). device_lost also covers a file source that decoded
     shorter than it declared. For overflow, `count` is frames dropped on a ring overrun, or
     flagged PortAudio callbacks.
     """

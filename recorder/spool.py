@@ -37,6 +37,7 @@ from recorder.chunker import DEFAULT_MAX_S, DEFAULT_MIN_S, Chunker
 from recorder.crypto import Cipher, KeyStore, chunk_label
 from recorder.encoder import DEFAULT_SETTINGS, EncoderSettings, decode_ogg, encode_ogg
 from recorder.errors import DecryptionError, RecorderError, SpoolError
+from recorder.events import describe_seconds
 from recorder.journal import (
     WriterLock,
     fsync_dir,
@@ -745,18 +746,29 @@ class Spool:
             raise self.disk_error(recording_id, error) from error
         return self.chunk(recording_id, index)
 
-    def disk_error(self, recording_id: str, cause: BaseException) -> SpoolError:
-        """The user-facing SpoolError for a failed write, saying what is safe."""
+    def disk_error(
+        self, recording_id: str, cause: BaseException, recorded_s: float | None = None
+    ) -> SpoolError:
+        """The user-facing SpoolError for a failed write, saying what is safe.
+
+        `recorded_s`: the audio of the recording so far (committed chunks plus the journal),
+        which is all kept; without it only the committed chunks are counted. A clinician read
+        "the 0 chunks already recorded are safe" as "nothing was kept" while the journal held
+        every second.
+        """
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
+        problem = "full or not writable" if _is_disk_problem(cause) else "not usable"
+        stopped = f"The data folder {self.data_dir} is {problem} ({reason}): recording stopped"
+        if recorded_s is not None:
+            return SpoolError(
+                f"{stopped}. Everything recorded so far ({describe_seconds(recorded_s)}) is kept "
+                "on this computer and saved for upload once the folder can be written to again."
+            )
         try:
             count = sum(self.chunk_counts(recording_id).values())
         except RecorderError:
             count = 0
-        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
-        problem = "full or not writable" if _is_disk_problem(cause) else "not usable"
-        return SpoolError(
-            f"The data folder {self.data_dir} is {problem} ({reason}): recording stopped; "
-            f"the {count} chunks already recorded are safe."
-        )
+        return SpoolError(f"{stopped}; the {count} chunks already recorded are safe.")
 
     # -- writing and recovery --------------------------------------------------------------
 

@@ -87,6 +87,8 @@ class RecordingWriter:
             self._journal.reset(self._committed_frames, carried)
         except OSError as error:
             raise spool.disk_error(self.recording_id, error) from error
+        # frames in a committed chunk or in the journal (a failed write cannot lose them)
+        self._frames_kept = self._committed_frames + len(carried)
         if len(carried):
             self.carried_over_rows = self._chunk_and_commit(carried)
 
@@ -121,6 +123,7 @@ class RecordingWriter:
             self._journal.append(samples)
         except OSError as error:
             raise self._fail(error) from error
+        self._frames_kept += len(samples)
         return self._chunk_and_commit(samples)
 
     def _chunk_and_commit(self, samples: npt.NDArray[np.float32]) -> list[ChunkRow]:
@@ -177,16 +180,22 @@ class RecordingWriter:
             row = self._spool.commit_chunk(
                 self.recording_id, self._next_index, self._committed_frames, pcm, self._settings
             )
-        except SpoolError as error:
-            self._failed = error
-            raise
+        except SpoolError as error:  # said again with all the audio kept (the journal's too)
+            self._failed = self._spool.disk_error(
+                self.recording_id, error.__cause__ or error, self._recorded_s()
+            )
+            raise self._failed from error
         self._next_index += 1
         self._committed_frames += len(pcm)
         return row
 
     def _fail(self, error: OSError) -> SpoolError:
-        self._failed = self._spool.disk_error(self.recording_id, error)
+        self._failed = self._spool.disk_error(self.recording_id, error, self._recorded_s())
         return self._failed
+
+    def _recorded_s(self) -> float:
+        """Seconds of this recording kept: in committed chunks or in the journal."""
+        return self._frames_kept / self.sample_rate
 
     def _check_usable(self) -> None:
         if self._closed:

@@ -45,9 +45,9 @@ def problem_tone(kind: str) -> Tone:
     """How a CaptureProblem of `kind` should look (ErrorOccurred passes '').
 
     A lost microphone is bad (nothing is being recorded); once it is back the gap's mark is
-    a warning (the recording goes on).
+    a warning (the recording goes on). So is a recording stopped by a full disk once saved.
     """
-    return Tone.WARN if kind == "input_back" else Tone.BAD
+    return Tone.WARN if kind in ("input_back", "disk_back") else Tone.BAD
 
 
 def error_tone(event: ErrorOccurred) -> Tone:

@@ -1,0 +1,88 @@
+"""The data folder fills up mid-consult, in the real app on a real 2 MB tmpfs (needs root).
+
+What the clinician sees: recording stops with the reason and that everything recorded so far is
+kept (not "the 0 chunks already recorded are safe"); once space is freed the app saves that
+audio from its journal by itself, shows its chunks, uploads and transcribes them, and says so;
+before, that waited for the next start of the app and nothing said so.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from recorder.audio import FileSpec
+from recorder.events import ElapsedChanged
+from recorder.states import SessionState
+from tests.ui.harness import consult_slice, heidi_settings, running_app
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tiny tmpfs needs root")
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)])
+    if done.returncode != 0:
+        pytest.skip("mount -t tmpfs is not permitted here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(mount: Path, leave_bytes: int) -> Path:
+    """Fill the disk but `leave_bytes` (a few seconds of the recording's journal)."""
+    filler = mount / "filler"
+    stats = os.statvfs(mount)
+    with filler.open("wb") as out:
+        out.write(b"\0" * max(0, stats.f_bavail * stats.f_frsize - leave_bytes))
+    return filler
+
+
+def test_disk_full_mid_consult_keeps_the_audio_and_saves_it_once_freed(
+    qtbot: QtBot,
+    tmp_path: Path,
+    tiny_disk: Path,
+    local_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)
+    consult = consult_slice(tmp_path / "consult-40s.wav", 40.0)
+    settings = heidi_settings(local_server.base_url)
+    with running_app(qtbot, tiny_disk / "data", settings, FileSpec(consult, speed=4)) as app:
+        w = app.window
+        app.wait(qtbot, lambda: w.status.connection.text().startswith("Connected"), 30)
+        app.start_recording(qtbot)
+
+        def recorded_s() -> float:
+            times = [e.elapsed_s for e in app.events if isinstance(e, ElapsedChanged)]
+            return max(times, default=0.0)
+
+        app.wait(qtbot, lambda: recorded_s() >= 2.0, 20)
+        filler = _fill(tiny_disk, leave_bytes=200_000)  # ~3 s more of journal
+        app.wait(qtbot, lambda: app.controller.state is SessionState.FAILED, 30)
+        error = w.status.last_error()
+        assert "is full or not writable" in error and "recording stopped" in error
+        assert "Everything recorded so far" in error and "is kept" in error
+        assert "0 chunks" not in error
+        assert w.controls.main_button.text() == "Record", "a new recording can be started"
+        assert not w.chunk_model.rows(), "nothing committed yet: the audio is in the journal"
+
+        filler.unlink()  # the clinician (or IT) frees space; the app is not restarted
+        app.wait(qtbot, lambda: bool(w.chunk_model.rows()), 30)
+        app.wait(qtbot, app.all_ready, 90)
+        saved = sum(row.duration_s for row in w.chunk_model.rows())
+        assert saved >= 4.0, f"only {saved:.1f} s saved"
+        assert w.transcript.model.text().strip(), "the consult's words are transcribed"
+        assert w.status.last_error().startswith("The data folder can be written to again")
+        assert "Press Record" in w.status.last_error()
