@@ -156,6 +156,8 @@ class Controller(QObject):
     def _on_session(self, event: SessionStateChanged) -> None:
         w = self.window
         if event.recording_id is not None and event.state in CAPTURING:
+            if event.recording_id != self.recording_id:  # a new consult starts at 0:00, not
+                w.controls.set_elapsed(0.0)  # at the last one's time (shown while paused)
             self.recording_id = event.recording_id
         self.state = event.state
         capturing = event.state in CAPTURING

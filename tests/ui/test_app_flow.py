@@ -92,3 +92,14 @@ def test_consult_records_uploads_and_transcribes(qtbot: QtBot, app: App) -> None
     qtbot.mouseClick(w.transcript.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == text
     assert app.controller.busy_reason() == "" or "upload" in app.controller.busy_reason()
+
+    # the next consult's time starts at 0:00, not at the last one's (it stayed while paused)
+    assert w.controls.elapsed_label.text() != "0:00"
+    shown: list[tuple[SessionState, str]] = []
+    app.bridge.session_state.connect(
+        lambda event: shown.append((event.state, w.controls.elapsed_label.text()))
+    )
+    app.start_recording(qtbot)
+    assert (SessionState.RECORDING, "0:00") in shown, shown
+    w.controls.stop_action.trigger()
+    app.wait(qtbot, lambda: app.controller.state is SessionState.DONE, 30)
