@@ -220,7 +220,9 @@ def test_export_writes_the_transcript_with_gap_markers(
         app.wait(qtbot, lambda: "Hello there." in app.window.transcript.text.toPlainText(), 5)
         target = tmp_path / "out.txt"
         app.controller.export_transcript(str(target))
-        app.wait(qtbot, target.exists, 10)
+        # the export's report, not the file: its audit line is written after the file appears
+        saved = f"Transcript saved to {target}"
+        app.wait(qtbot, lambda: app.window.status.currentMessage() == saved, 10)
         assert target.read_text(encoding="utf-8") == (
             "Hello there.\n\n[chunk 2 — waiting to upload]\n"
         )
