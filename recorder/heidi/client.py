@@ -52,6 +52,9 @@ if logging.getLogger("httpx").level == logging.NOTSET:
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_MESSAGE_CHARS = 300
+# A token whose expiry is unreadable or already past by our clock: used for this long, then
+# refreshed (and refreshed anyway on a 401). Heidi does not publish the real lifetime.
+ASSUMED_TOKEN_LIFETIME_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -204,10 +207,13 @@ class HeidiClient:
             ):
                 fetched_at = self._clock()
                 token = self.fetch_token()
-                if token.expires_at <= fetched_at:
+                if not token.expiry_known:
+                    log.warning("JWT expiration_time missing or unreadable; refreshing it early")
+                    token = Token(token.token, fetched_at + ASSUMED_TOKEN_LIFETIME_S)
+                elif token.expires_at <= fetched_at:
                     # Our clock and the server's disagree; use the token and rely on 401 refresh.
                     log.warning("JWT expiry is in the past by this computer's clock")
-                    token = Token(token.token, fetched_at + 300.0)
+                    token = Token(token.token, fetched_at + ASSUMED_TOKEN_LIFETIME_S)
                 self._token = token
                 self._token_fetched_at = fetched_at
             assert self._token is not None
@@ -243,7 +249,7 @@ class HeidiClient:
 
     def get_session(self, session_id: str) -> SessionInfo:
         data = self._authed("GET", f"/sessions/{_seg(session_id)}", "read session")
-        return SessionInfo.parse(data)
+        return SessionInfo.parse(data, session_id)
 
     def update_session(
         self,
@@ -311,7 +317,9 @@ class HeidiClient:
         content_type: str = "audio/ogg",
         start_time: str | None = None,
         end_time: str | None = None,
-    ) -> UploadedAudio:
+    ) -> UploadedAudio | None:
+        """Store a whole file for lazy transcription. Any 2xx means stored: the spec documents
+        no body, so the `uploaded_audio` record of Heidi's docs is returned only if present."""
         form = {k: v for k, v in (("start_time", start_time), ("end_time", end_time)) if v}
         data = self._authed(
             "POST",
@@ -319,6 +327,7 @@ class HeidiClient:
             "upload audio",
             files={"file": (filename, audio, content_type)},
             data=form,
+            any_body=True,
         )
         return UploadedAudio.parse(data)
 
@@ -353,9 +362,11 @@ class HeidiClient:
         *,
         token: str | None = None,
         slow: bool = False,
+        any_body: bool = False,
         headers: dict[str, str] | None = None,
         **kw: Any,
     ) -> Any:
+        """One request; `any_body`: a 2xx answer that is not JSON is None, not an error."""
         all_headers = dict(headers or {})
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -379,7 +390,7 @@ class HeidiClient:
         except httpx.TransportError as error:
             raise NetworkError(f"{what}: the connection broke ({type(error).__name__}).") from None
         log.debug("%s %s -> %s", method, what, response.status_code)
-        return self._interpret(response, body, what)
+        return self._interpret(response, body, what, any_body=any_body)
 
     def _read_capped(self, response: httpx.Response, what: str) -> bytes:
         declared = response.headers.get("content-length", "")
@@ -397,7 +408,9 @@ class HeidiClient:
             parts.append(part)
         return b"".join(parts)
 
-    def _interpret(self, response: httpx.Response, body: bytes, what: str) -> Any:
+    def _interpret(
+        self, response: httpx.Response, body: bytes, what: str, *, any_body: bool = False
+    ) -> Any:
         status = response.status_code
         content_type = response.headers.get("content-type", "")
         if 200 <= status < 300:
@@ -411,6 +424,8 @@ class HeidiClient:
             try:
                 return json.loads(body.decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
+                if any_body:
+                    return None
                 raise ServerDownError(
                     f"{what}: the server's answer is not valid JSON (truncated or garbled)."
                 ) from None

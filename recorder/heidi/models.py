@@ -45,28 +45,35 @@ def opt_str(obj: dict[str, Any], key: str, what: str) -> str | None:
     return value
 
 
-def opt_number(obj: dict[str, Any], key: str, what: str) -> float | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _garbage(f"{what}.{key} is not a number")
-    return float(value)
+# Fields this recorder only shows or ignores: a missing, null or odd value is None, never an
+# error, so an answer the spec allows (every response field is optional there) is never refused.
 
 
-def opt_bool(obj: dict[str, Any], key: str, what: str) -> bool | None:
+def loose_str(obj: dict[str, Any], key: str) -> str | None:
     value = obj.get(key)
-    if value is None:
+    return value if isinstance(value, str) else None
+
+
+def loose_number(obj: dict[str, Any], key: str) -> float | None:
+    value = obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if not isinstance(value, bool):
-        raise _garbage(f"{what}.{key} is not true/false")
-    return value
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+    return number if math.isfinite(number) else None
+
+
+def loose_bool(obj: dict[str, Any], key: str) -> bool | None:
+    value = obj.get(key)
+    return value if isinstance(value, bool) else None
 
 
 def parse_iso_time(text: str, what: str) -> float:
-    """ISO 8601 (with Z or an offset; naive means UTC) → unix seconds."""
+    """ISO 8601 / RFC 3339 (Z or an offset, `t`/`z` in either case; naive means UTC) → unix s."""
     try:
-        moment = datetime.fromisoformat(text.strip())
+        moment = datetime.fromisoformat(text.strip().upper())
     except ValueError:
         raise _garbage(f"{what} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
@@ -76,20 +83,28 @@ def parse_iso_time(text: str, what: str) -> float:
 
 @dataclass(frozen=True)
 class Token:
-    """A bearer JWT and when it stops working (unix seconds)."""
+    """A bearer JWT and when it stops working (unix seconds).
+
+    `expiry_known` is False when `expiration_time` was missing or unreadable: the token is
+    still used (the client gives it a short life and refreshes on a 401) rather than
+    stopping every upload over a date it cannot read.
+    """
 
     token: str
     expires_at: float
+    expiry_known: bool = True
 
     @classmethod
     def parse(cls, data: Any) -> Token:
         obj = as_object(data, "token answer")
-        return cls(
-            token=req_str(obj, "token", "token answer"),
-            expires_at=parse_iso_time(
-                req_str(obj, "expiration_time", "token answer"), "expiration_time"
-            ),
-        )
+        token = req_str(obj, "token", "token answer")
+        raw = obj.get("expiration_time")
+        if isinstance(raw, str):
+            try:
+                return cls(token, parse_iso_time(raw, "expiration_time"))
+            except ServerDownError:
+                pass
+        return cls(token, 0.0, expiry_known=False)
 
 
 @dataclass(frozen=True)
@@ -102,13 +117,18 @@ class SessionInfo:
     duration_s: float | None = None
 
     @classmethod
-    def parse(cls, data: Any) -> SessionInfo:
+    def parse(cls, data: Any, session_id: str | None = None) -> SessionInfo:
+        """The spec's Session has no required field: `session_id` falls back to the one asked
+        for; the others are None when missing or odd (only read back, never relied on)."""
         obj = as_object(data, "session")
+        sid = loose_str(obj, "session_id") or session_id
+        if not sid:
+            raise _garbage("session.session_id is missing or not a string")
         return cls(
-            session_id=req_str(obj, "session_id", "session"),
-            consent_obtained=opt_bool(obj, "consent_obtained", "session"),
-            language_code=opt_str(obj, "language_code", "session"),
-            duration_s=opt_number(obj, "duration", "session"),
+            session_id=sid,
+            consent_obtained=loose_bool(obj, "consent_obtained"),
+            language_code=loose_str(obj, "language_code"),
+            duration_s=loose_number(obj, "duration"),
         )
 
 
@@ -121,17 +141,22 @@ class UploadedAudio:
     status: str
 
     @classmethod
-    def parse(cls, data: Any) -> UploadedAudio:
-        outer = as_object(data, "upload answer")
-        obj = as_object(outer.get("uploaded_audio"), "upload answer.uploaded_audio")
-        index = opt_number(obj, "index", "uploaded_audio")
+    def parse(cls, data: Any) -> UploadedAudio | None:
+        """The `uploaded_audio` record Heidi's docs show, or None: the published spec gives
+        this 200 no body at all, so the audio counts as stored whatever the body says
+        (refusing it would make the caller upload the same audio again)."""
+        outer = data if isinstance(data, dict) else {}
+        obj = outer.get("uploaded_audio")
+        if not isinstance(obj, dict):
+            return None
         raw_id = obj.get("id")
-        if not isinstance(raw_id, str | int) or isinstance(raw_id, bool):
-            raise _garbage("uploaded_audio.id is missing")
+        if not isinstance(raw_id, str | int) or isinstance(raw_id, bool) or raw_id == "":
+            return None
+        index = loose_number(obj, "index")
         return cls(
             audio_id=str(raw_id),
-            index=None if index is None else int(index),
-            status=opt_str(obj, "status", "uploaded_audio") or "",
+            index=None if index is None or not index.is_integer() else int(index),
+            status=loose_str(obj, "status") or "",
         )
 
 
@@ -145,16 +170,21 @@ class Transcript:
 
     @classmethod
     def parse(cls, data: Any) -> Transcript:
+        """`transcript` is relied on (an answer without it is an error, retried, never an
+        empty final transcript); `session_id` and `language_code` are only informative."""
         obj = as_object(data, "transcript")
         return cls(
-            session_id=opt_str(obj, "session_id", "transcript"),
+            session_id=loose_str(obj, "session_id"),
             transcript=req_str(obj, "transcript", "transcript", allow_empty=True),
-            language_code=opt_str(obj, "language_code", "transcript"),
+            language_code=loose_str(obj, "language_code"),
         )
 
 
 def parse_status(value: Any, what: str) -> ServerStatus:
-    """PENDING / READY / FAILED; an unknown word counts as PENDING (not done, not lost)."""
+    """PENDING / READY / FAILED; an unknown word, or none (the spec does not require it),
+    counts as PENDING (not done, not lost)."""
+    if value is None:
+        return ServerStatus.PENDING
     if not isinstance(value, str):
         raise _garbage(f"{what}.status is not a string")
     try:
@@ -195,8 +225,8 @@ class LiveChunk:
             chunk_id=str(raw_id),
             status=parse_status(obj.get("status"), what),
             text=opt_str(obj, "text", what) or "",
-            duration_s=opt_number(obj, "duration", what) or 0.0,
-            source=opt_str(obj, "source", what) or "",
+            duration_s=loose_number(obj, "duration") or 0.0,
+            source=loose_str(obj, "source") or "",  # shown only; an unknown value is kept
         )
 
 
@@ -218,9 +248,9 @@ class LiveTranscript:
         if not isinstance(raw_chunks, list):
             raise _garbage("live transcript.chunks is not a list")
         return cls(
-            session_id=opt_str(obj, "session_id", "live transcript"),
+            session_id=loose_str(obj, "session_id"),
             transcript=opt_str(obj, "transcript", "live transcript") or "",
-            active_source=opt_str(obj, "active_source", "live transcript"),
+            active_source=loose_str(obj, "active_source"),
             chunks=tuple(LiveChunk.parse(item, i) for i, item in enumerate(raw_chunks)),
         )
 

@@ -54,7 +54,7 @@ def test_segments_upload_finish_and_transcripts(client: HeidiClient) -> None:
 def test_single_file_upload_then_transcript(client: HeidiClient) -> None:
     session_id = client.create_session()
     uploaded = client.upload_audio(session_id, consult_ogg(0, 5))
-    assert uploaded.audio_id
+    assert uploaded is not None and uploaded.audio_id  # the local server gives the record
     final = client.transcript(session_id)
     assert "morning" in words(final.transcript)
 

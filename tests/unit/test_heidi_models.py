@@ -44,16 +44,28 @@ def test_token_parses_iso_times_with_zone() -> None:
         None,
         [],
         "token",
-        {"token": "abc"},
+        {"expiration_time": "2030-01-01T00:00:00Z"},
         {"token": 5, "expiration_time": "2030-01-01T00:00:00Z"},
         {"token": "", "expiration_time": "2030-01-01T00:00:00Z"},
-        {"token": "abc", "expiration_time": "tomorrow"},
-        {"token": "abc", "expiration_time": 1893456000},
     ],
 )
 def test_bad_token_answers_are_clear_errors(data: Any) -> None:
     with pytest.raises(ServerDownError, match="does not match the Heidi API"):
         Token.parse(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"token": "abc"},
+        {"token": "abc", "expiration_time": "tomorrow"},
+        {"token": "abc", "expiration_time": 1893456000},
+        {"token": "abc", "expiration_time": None},
+    ],
+)
+def test_a_token_with_an_unreadable_expiry_is_kept_with_the_expiry_unknown(data: Any) -> None:
+    token = Token.parse(data)
+    assert (token.token, token.expiry_known) == ("abc", False)
 
 
 def test_live_transcript_parses_and_tolerates_unknown_status() -> None:
@@ -90,7 +102,6 @@ def test_live_transcript_parses_and_tolerates_unknown_status() -> None:
         {"chunks": "nope"},
         {"chunks": [5]},
         {"chunks": [{"id": "a", "status": 3}]},
-        {"chunks": [{"id": "a", "status": "READY", "duration": "long"}]},
         {"chunks": [{"id": "a", "status": "READY", "text": ["x"]}]},
         {"transcript": 42},
         [1, 2],
@@ -118,6 +129,27 @@ def test_no_json_value_crashes_any_parser(data: Any) -> None:
             parse(data)
         except ServerDownError as error:  # the only failure allowed, and it says what is wrong
             assert "Heidi API" in str(error) or "did not confirm" in str(error)
+
+
+def test_fields_only_shown_never_refuse_an_answer() -> None:
+    """Odd values where the recorder only shows or ignores a field: read as unknown."""
+    live = LiveTranscript.parse(
+        {
+            "session_id": 7,
+            "active_source": ["LIVE"],
+            "chunks": [{"id": "a", "status": "ready", "duration": "long", "source": 5}],
+        }
+    )
+    assert (live.session_id, live.active_source) == (None, None)
+    chunk = live.chunks[0]
+    assert (chunk.status, chunk.duration_s, chunk.source) == (ServerStatus.READY, 0.0, "")
+    final = Transcript.parse({"transcript": "hi", "session_id": 1, "language_code": {}})
+    assert (final.transcript, final.session_id, final.language_code) == ("hi", None, None)
+    info = SessionInfo.parse({"duration": "61", "consent_obtained": "yes"}, "s-1")
+    assert (info.session_id, info.duration_s, info.consent_obtained) == ("s-1", None, None)
+    # `transcript` itself is relied on: without it the final answer is an error (retried).
+    with pytest.raises(ServerDownError, match="transcript"):
+        Transcript.parse({"session_id": "s-1"})
 
 
 def test_require_success_needs_a_true() -> None:
