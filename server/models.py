@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
 from server.languages import LANGUAGE_CODE_HINT, is_language_code
 
@@ -19,6 +27,18 @@ def _language_code(value: str) -> str:
 
 
 LanguageCode = Annotated[str, Field(max_length=16), AfterValidator(_language_code)]
+
+
+def _whole_number(value: Any) -> Any:
+    """The spec's `duration` is a JSON integer: 61 (or 61.0), never 61.4, "61" or true."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a whole number of seconds")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("must be a whole number of seconds")
+    return int(value)
+
+
+Seconds = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=7 * 24 * 3600)]
 Status = Literal["PENDING", "READY", "FAILED"]
 Source = Literal["USER_UPLOADED", "LIVE", "BACKUP"]
 
@@ -66,23 +86,27 @@ class SessionCreated(BaseModel):
 
 
 class SessionUpdate(CleanText):
-    """The fields a client may change; unknown fields are ignored as Heidi would.
+    """The fields a client may change; unknown fields are ignored as Heidi would. Types are
+    the spec's, without coercion (no "true" for true, no 61.4 for an integer).
 
     A field sent as null goes back to its default."""
 
     model_config = ConfigDict(extra="ignore")
-    duration: Annotated[float, Field(ge=0, le=7 * 24 * 3600)] | None = None
+    duration: Seconds | None = None
     language_code: LanguageCode | None = None
     output_language_code: LanguageCode | None = None
     patient: dict[str, Any] | None = None
     clinician_notes: Annotated[list[Note], Field(max_length=100)] | None = None
     ehr_appointment_id: ShortText | None = None
     ehr_patient_id: ShortText | None = None
-    consent_obtained: bool | None = None
+    consent_obtained: StrictBool | None = None
     linked_sessions_for_context: Annotated[list[ShortText], Field(max_length=100)] | None = None
 
 
 class Session(BaseModel):
+    """Sent with unset fields left out: the spec's types (string, integer, object) admit no
+    null."""
+
     session_id: str
     patient_profile_id: str | None = None
     ehr_appointment_id: str | None = None

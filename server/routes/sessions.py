@@ -30,18 +30,29 @@ def _check_transcribable(services: Services, code: str) -> None:
 
 @router.post("/sessions", response_model=SessionCreated, summary="Create Session")
 def create_session(
-    services: ServicesDep, user: UserDep, body: Annotated[SessionCreate | None, Body()] = None
+    services: ServicesDep, user: UserDep, body: Annotated[SessionCreate, Body()]
 ) -> SessionCreated:
-    fields = body.model_dump(exclude_none=True) if body is not None else {}
+    """The body is required (the spec's requestBody is): `{}` when there is nothing to set."""
+    fields = body.model_dump(exclude_none=True)
     return SessionCreated(session_id=services.store.create_session(user.key, fields))
 
 
-@router.get("/sessions/{session_id}", response_model=Session, summary="Get Session")
+@router.get(
+    "/sessions/{session_id}",
+    response_model=Session,
+    response_model_exclude_none=True,
+    summary="Get Session",
+)
 def get_session(session_id: str, services: ServicesDep, user: UserDep) -> Session:
     return _as_session(session_id, owned_session(services, user, session_id))
 
 
-@router.patch("/sessions/{session_id}", response_model=Session, summary="Update Session")
+@router.patch(
+    "/sessions/{session_id}",
+    response_model=Session,
+    response_model_exclude_none=True,
+    summary="Update Session",
+)
 def update_session(
     session_id: str, body: SessionUpdate, services: ServicesDep, user: UserDep
 ) -> Session:
