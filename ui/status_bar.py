@@ -100,6 +100,7 @@ class StatusBar(QStatusBar):
         self._stamp = ""
         self._about_link = False  # the message is why the link is down: past once it is back
         self._notices: list[str] = []  # the warnings shown together (IT notices at start)
+        self._link_error: str | None = None  # why the link is down, as last reported
 
     def _set_icon(self, label: QLabel, tone: Tone) -> None:
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
@@ -113,8 +114,14 @@ class StatusBar(QStatusBar):
         self.connection.setToolTip(event.last_error or f"{text}\n{event.detail}".strip())
         self._set_icon(self.connection_icon, tone)
         if event.last_error and event.mode == "offline":
-            self.show_error(event.last_error, about_link=True)
-        elif event.mode != "offline" and self._about_link and self.error_tone is not Tone.NEUTRAL:
+            # said once when it happens: the same event again (the controller re-sends it with
+            # a new waiting count on every chunk) must not hide a newer message under it
+            if event.last_error != self._link_error:
+                self.show_error(event.last_error, about_link=True)
+            self._link_error = event.last_error
+            return
+        self._link_error = None
+        if event.mode != "offline" and self._about_link and self.error_tone is not Tone.NEUTRAL:
             self._show_as_past()
 
     def show_error(self, message: str, tone: Tone = Tone.BAD, about_link: bool = False) -> None:

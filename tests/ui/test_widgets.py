@@ -169,6 +169,30 @@ def test_a_connection_error_is_past_once_connected_other_errors_stay(qtbot: QtBo
         bar.show_connection(down)
 
 
+def test_a_link_error_reported_again_does_not_hide_a_newer_message(qtbot: QtBot) -> None:
+    """While offline the controller re-sends the last ConnectionChanged (with a new waiting
+    count) on every chunk event: that re-stamped the old link error over a newer message,
+    e.g. the lost microphone's gap notice, at the next chunk recorded."""
+    bar = StatusBar()
+    qtbot.addWidget(bar)
+    refused = "The server cannot be reached: connection refused"
+    bar.show_connection(ConnectionChanged("offline", "h.example", 1, refused))
+    assert bar.last_error() == refused and bar.error_tone is Tone.BAD
+    gap = "[no audio for 12 s: microphone lost] Recording continues from 'pulse'."
+    bar.show_problem(CaptureProblem("input_back", gap))
+    bar.show_connection(ConnectionChanged("offline", "h.example", 2, refused))  # a new chunk
+    assert bar.last_error() == gap and bar.error_tone is Tone.WARN
+    assert bar.connection.text().startswith("Offline — 2 chunks waiting to upload")
+    # a different reason, or the same one after the link was back, is news: shown
+    timeout = "The server did not answer in time"
+    bar.show_connection(ConnectionChanged("offline", "h.example", 2, timeout))
+    assert bar.last_error() == timeout and bar.error_tone is Tone.BAD
+    bar.show_problem(CaptureProblem("input_back", gap))
+    bar.show_connection(ConnectionChanged("heidi", "https://h.example/api", 2), "AU")
+    bar.show_connection(ConnectionChanged("offline", "h.example", 2, timeout))
+    assert bar.last_error() == timeout and bar.error_tone is Tone.BAD
+
+
 def _tc(index: int, status: ServerStatus, text: str = "") -> TranscriptChunk:
     return TranscriptChunk(index, f"{RID}-{index}", status, text, 50.0, "USER_UPLOADED")
 
