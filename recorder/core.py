@@ -111,6 +111,7 @@ class AmbientCore:
         self._uplink: Uplink | None = None
         self._session: RecordingSession | None = None
         self._ready = threading.Event()
+        self._start_asked = False  # start() was called: its worker (or start itself) sets _ready
         self._lock = threading.RLock()
         self._connection = ConnectionChanged("offline", "starting…")
         self._transcripts: dict[str, TranscriptUpdated] = {}
@@ -131,6 +132,7 @@ class AmbientCore:
 
     def start(self) -> None:
         """Open the spool (recovering crashed recordings) and connect, on a worker thread."""
+        self._start_asked = True
         if not self._run_worker("core-start", self._start):
             self._ready.set()
 
@@ -251,6 +253,8 @@ class AmbientCore:
             self._closing = True
             session = self._session
         self._closed.set()
+        if not self._start_asked:  # never started: a reconnect (settings saved) waiting for
+            self._ready.set()  # the start would keep shutdown waiting WORKERS_WAIT_S for it
         if session is not None and session.state not in FINISHED_SESSION:
             session.stop()
         if session is not None and not session.wait(SESSION_DRAIN_S):

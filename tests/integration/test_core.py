@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import socket
 import threading
@@ -339,6 +340,26 @@ def test_shutdown_while_the_local_server_starts_stops_it(
     assert thread_errors == []
     assert [e for e in events.of(ErrorOccurred) if "closed" in e.message] == []
     assert [e.mode for e in events.of(ConnectionChanged) if e.mode != "offline"] == []
+
+
+def test_shutdown_of_a_core_never_started_ends_its_settings_reconnect(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, thread_errors: list[str]
+) -> None:
+    """Settings saved on a core that was never started (tests, a CLI): the reconnect they start
+    waits for the start; shutdown() used to wait 10 s for it, then leave it running."""
+    before = _threads_named("core-reconnect")
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/api/v2/ml-scribe/open-api"
+    settings = Settings(base_url=url, email="gp@practice.example", user_id="gp-1")
+    core = AmbientCore(lambda _event: None, data_dir=tmp_path / "data", settings=settings)
+    core.apply_settings(Settings(base_url=url, email="gp@practice.example", user_id="gp-2"))
+    with caplog.at_level(logging.WARNING, logger="recorder.core"):
+        core.shutdown()
+    assert "still busy" not in caplog.text
+    assert _new_threads("core-reconnect", before) == []
+    assert not (tmp_path / "data" / "spool").exists(), "nothing was opened after shutdown"
+    assert thread_errors == []
 
 
 class StallingKeyring(FileKeyring):
