@@ -267,7 +267,8 @@ class UploadService:
             if step.action is Action.UPLOAD:
                 assert step.index is not None
                 chunk = next(c for c in chunks if c.index == step.index)
-                self._upload(client, rid, session_id, remote_id, chunk)
+                if not self._upload(client, rid, session_id, remote_id, chunk):
+                    return  # no answer (retrying): still offline, not "connected" again
             elif step.action is Action.FINISH:
                 duration = sum(float(c.duration_s) for c in chunks)
                 try:
@@ -377,7 +378,10 @@ class UploadService:
 
     def _upload(
         self, client: HeidiClient, rid: str, session_id: str, remote_id: str, chunk: ChunkRow
-    ) -> None:
+    ) -> bool:
+        """Send one chunk; False when it will be tried again (the server did not take it and
+        did not refuse it: unreachable, busy, sign-in). Each failed try used to be followed by
+        "connected", so through an outage the app said Connected and its error was "Earlier"."""
         index: int = chunk.index
         attempts = int(chunk.attempts or 0) + 1
         self._spool.set_chunk_state(rid, index, ChunkState.UPLOADING, attempts=attempts)
@@ -416,7 +420,7 @@ class UploadService:
                 )
             )
             self._connection.ok()
-            return
+            return True
         except HeidiError as error:
             # Retryable trouble, or auth/config (wait long; the audio is fine).
             delay = self._backoff.delay(attempts, error.retry_after)
@@ -438,7 +442,7 @@ class UploadService:
                 )
             )
             self._connection.failed(error)
-            return
+            return False
         self._spool.set_chunk_state(
             rid, index, ChunkState.UPLOADED, attempts=attempts, next_attempt_at=None, error=None
         )
@@ -453,6 +457,7 @@ class UploadService:
         poller = self._pollers.get(rid)
         if poller is not None:
             poller.wake()
+        return True
 
     def _fetch_final(self, client: HeidiClient, rid: str, session_id: str, remote_id: str) -> None:
         poller = self._pollers.get(rid) or self._make_poller(client, rid, session_id, remote_id)

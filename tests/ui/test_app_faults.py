@@ -13,9 +13,11 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from recorder.audio import FileSpec
+from recorder.events import ChunkStateChanged, ConnectionChanged
 from recorder.states import ChunkState, SessionState
 from tests.ui.harness import CLOSED_URL, consult_slice, heidi_settings, running_app
 from ui.models import COL_LOCAL, RETRYABLE_ROLE
+from ui.status_style import Tone
 
 pytestmark = pytest.mark.slow
 
@@ -117,20 +119,40 @@ def test_status_bar_tells_the_truth_through_a_server_outage(
             status = app.window.status.connection
             app.wait(qtbot, lambda: status.text().startswith("Connected"), 30)
             app.start_recording(qtbot)
+            model = app.window.chunk_model
+            # mid-consult: the session is made and the first chunk is in, then the server goes
+            app.wait(qtbot, lambda: ChunkState.UPLOADED in (r.local for r in model.rows()), 60)
             local_server.stop()
             app.wait(qtbot, lambda: app.controller.state is SessionState.DONE, 60)
-            rows = app.window.chunk_model.rows()
+            rows = model.rows()
             assert len(rows) >= 2 and all(r.local is not ChunkState.UPLOADED for r in rows[1:])
 
             def offline_with_all_waiting() -> bool:
-                waiting = sum(r.local is not ChunkState.UPLOADED for r in rows)
-                return status.text().startswith(f"Offline — {waiting} chunks waiting to upload")
+                waiting = sum(r.local is not ChunkState.UPLOADED for r in model.rows())
+                chunks = "chunk" if waiting == 1 else "chunks"
+                return status.text().startswith(f"Offline — {waiting} {chunks} waiting to upload")
 
             app.wait(qtbot, offline_with_all_waiting, 60)
             assert app.window.status.last_error(), "the reason is shown in plain words"
+            # each failed try used to be followed by "Connected" (and the reason by "Earlier")
+            since = next(
+                i
+                for i, e in enumerate(app.events)
+                if isinstance(e, ConnectionChanged) and e.mode == "offline" and e.last_error
+            )
+            tries = _failed_tries(app.events[since:])
+            app.wait(qtbot, lambda: _failed_tries(app.events[since:]) > tries, 60)
+            modes = [e.mode for e in app.events[since:] if isinstance(e, ConnectionChanged)]
+            assert set(modes) == {"offline"}, modes
+            assert status.text().startswith("Offline")
+            assert app.window.status.error_tone is not Tone.NEUTRAL, "not shown as past"
             local_server.start()
             app.wait(qtbot, app.all_ready, 150)
             assert status.text().startswith("Connected to Heidi")
     finally:
         if not local_server.running:
             local_server.start()
+
+
+def _failed_tries(events: list[Any]) -> int:
+    return sum(isinstance(e, ChunkStateChanged) and e.state is ChunkState.RETRYING for e in events)
