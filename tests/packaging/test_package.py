@@ -83,6 +83,17 @@ def write_slice(path: Path, seconds: float) -> int:
     return int(sf.info(str(path)).frames)
 
 
+def _is_ancestor(older: str, newer: str) -> bool:
+    """`older` is `newer` or one of its ancestors (commit ids, full or short)."""
+    done = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "merge-base", "--is-ancestor", older, newer],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode in (0, 1), done.stderr  # 1: not an ancestor; else: unknown commit
+    return done.returncode == 0
+
+
 def test_version_names_the_commit_and_build_date(package_build: Build) -> None:
     done = run_bundle(package_build, "--version")
     assert done.returncode == 0, done.stderr
@@ -92,8 +103,13 @@ def test_version_names_the_commit_and_build_date(package_build: Build) -> None:
     from recorder import __version__
 
     assert match["version"] == __version__
-    # other commits may land while the build runs: it names HEAD from before or after it
-    assert any(head.startswith(match["commit"]) for head in package_build.heads)
+    # other commits may land while the build runs (several at once on a shared tree): it
+    # names a commit from HEAD before the build up to HEAD after it
+    before, after = package_build.heads
+    assert _is_ancestor(before, match["commit"]) and _is_ancestor(match["commit"], after), (
+        match["commit"],
+        package_build.heads,
+    )
     built = dt.datetime.strptime(match["date"], "%Y-%m-%dT%H:%MZ").replace(tzinfo=dt.UTC)
     assert package_build.started_at - 60 < built.timestamp() <= time.time()
     # the generated module is build-time only: the source tree never has it
