@@ -205,12 +205,17 @@ class ChunkTableModel(QAbstractTableModel):
             self._upsert(event.index, duration_s=event.duration_s)
             self._update_live()
         elif isinstance(event, ChunkStateChanged) and event.recording_id == self._recording_id:
+            changes: dict[str, Any] = {}
+            resent = event.state is ChunkState.QUEUED
+            if resent and self._server_of(event.index) is ServerStatus.FAILED:
+                changes["server"] = None  # sent again (Retry): the server has yet to say
             self._upsert(
                 event.index,
                 local=event.state,
                 attempts=event.attempts,
                 next_attempt_at=event.next_attempt_at,
                 error=event.error,
+                **changes,
             )
         elif isinstance(event, TranscriptUpdated) and event.recording_id == self._recording_id:
             for chunk in event.chunks:
@@ -249,6 +254,9 @@ class ChunkTableModel(QAbstractTableModel):
 
     def _next_index(self) -> int:
         return self._rows[-1].index + 1 if self._rows else 0
+
+    def _server_of(self, index: int) -> ServerStatus | None:
+        return next((row.server for row in self._rows if row.index == index), None)
 
     def _upsert(self, index: int, **changes: Any) -> None:
         for pos, row in enumerate(self._rows):

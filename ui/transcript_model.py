@@ -92,6 +92,9 @@ class TranscriptModel:
             return True
         if isinstance(event, ChunkStateChanged):
             self._local[event.index] = event.state
+            failed = self._status.get(event.index) is ServerStatus.FAILED
+            if event.state is ChunkState.QUEUED and failed:
+                del self._status[event.index]  # sent again (Retry): no longer "failed"
             return True
         if isinstance(event, AudioGap):
             self._add_gap(event)

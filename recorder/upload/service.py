@@ -121,15 +121,27 @@ class UploadService:
             self._cond.notify_all()
 
     def retry_chunk(self, recording_id: str, index: int) -> None:
-        """The user asks to send a REJECTED (or backing-off) chunk again, now."""
+        """The user asks to send a REJECTED (or backing-off) chunk again, now; or one the
+        server took but could not transcribe (FAILED): it is uploaded again under its index,
+        which replaces it on the server. (That Retry used to do nothing at all.)"""
         state = self._spool.recording(recording_id).state
+        chunk = self._spool.chunk(recording_id, index)
+        failed = chunk.server_status == ServerStatus.FAILED.value
         if state in (RecordingState.FINISHED, RecordingState.DONE):
+            if failed:
+                raise RecorderError(
+                    f"This recording is already finished: the server could not transcribe "
+                    f"chunk {index + 1} and takes no more audio for it. Its audio is kept and "
+                    "can be exported."
+                )
             raise RecorderError(
                 "This recording was already finished without that chunk; its audio is kept "
                 "and can be exported, but it can no longer be added to the transcript."
             )
-        if self._spool.chunk(recording_id, index).state is ChunkState.UPLOADED:
+        if chunk.state is ChunkState.UPLOADED and not failed:
             return
+        if failed:
+            self._spool.set_chunk_server_status(recording_id, index, None)
         self._spool.set_chunk_state(
             recording_id, index, ChunkState.QUEUED, attempts=0, next_attempt_at=None, error=None
         )

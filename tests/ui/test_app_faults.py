@@ -13,8 +13,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from recorder.audio import FileSpec
+from recorder.crypto import chunk_label
 from recorder.events import ChunkStateChanged, ConnectionChanged
-from recorder.states import ChunkState, SessionState
+from recorder.spool import Spool
+from recorder.states import ChunkState, ServerStatus, SessionState
 from tests.ui.harness import CLOSED_URL, consult_slice, heidi_settings, running_app
 from ui.models import COL_LOCAL, RETRYABLE_ROLE
 from ui.status_style import Tone
@@ -71,6 +73,49 @@ def test_rejected_chunk_is_retried_from_the_chunk_list(
         app.wait(qtbot, app.all_ready, 120)
         assert all(r.local is ChunkState.UPLOADED for r in model.rows())
         assert "[chunk" not in w.transcript.model.text()
+
+
+def test_chunk_the_server_could_not_transcribe_is_sent_again_by_retry(
+    qtbot: QtBot,
+    tmp_path: Path,
+    local_server: Any,
+    consult_100s: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Mid-consult (paused), chunk 1 reaches the server damaged and is FAILED there; once the
+    cause is gone, Retry sends it again and it is transcribed. Retry used to do nothing."""
+    monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)
+    data = tmp_path / "data"
+    source = FileSpec(consult_100s, speed=8)
+    with running_app(qtbot, data, heidi_settings(CLOSED_URL), source) as app:
+        w, model = app.window, app.window.chunk_model
+        app.start_recording(qtbot)
+        app.wait(qtbot, lambda: bool(model.rows()), 60)  # chunk 1 is in the spool
+        w.controls.pause_action.trigger()
+        app.wait(qtbot, lambda: app.controller.state is SessionState.PAUSED, 30)
+        rid = model.recording_id
+        assert rid is not None
+        spool = Spool.open(data)
+        try:  # damaged on its way (here: cut short in the spool), so the server FAILS it
+            path = spool.chunk_path(rid, 0)
+            kept = path.read_bytes()
+            audio = spool.read_chunk_audio(rid, 0)
+            path.write_bytes(spool.cipher.seal(audio[:-300], chunk_label(rid, 0)))
+        finally:
+            spool.close()
+        app.core.apply_settings(heidi_settings(local_server.base_url))
+        app.wait(qtbot, lambda: model.rows()[0].server is ServerStatus.FAILED, 60)
+        assert "[chunk 1 — transcription failed]" in w.transcript.model.text()
+
+        path.write_bytes(kept)  # the cause is gone (e.g. the server's fault was transient)
+        w.chunks.table.selectRow(0)
+        assert w.chunks.retry_button.isEnabled()
+        w.chunks.retry_button.click()
+        app.wait(qtbot, lambda: model.rows()[0].server is ServerStatus.READY, 60)
+        assert "transcription failed" not in w.transcript.model.text()
+        assert app.controller.state is SessionState.PAUSED, "the consult went on meanwhile"
+        w.controls.stop_action.trigger()
+        app.wait(qtbot, app.all_ready, 120)
 
 
 def test_unfinished_recording_is_offered_and_uploaded_at_start(
