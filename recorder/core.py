@@ -75,7 +75,8 @@ log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 30.0
 WORKERS_WAIT_S = 10.0  # shutdown waits this long for start/reconnect to notice, then hands off
 SESSION_DRAIN_S = 120.0  # Stop drains at most the ring (~30 s of audio): seconds of work
-SAVE_RETRY_S = 5.0  # a recording stopped by a full data folder: how often to try saving it
+SAVE_RETRY_S = (5.0, 60.0)  # a recording stopped by a full data folder: first and longest
+# wait between tries to save it (each try decodes and encodes up to a chunk of audio)
 FINISHED_SESSION = frozenset({SessionState.DONE, SessionState.FAILED})
 
 __all__ = ["AmbientCore", "ConsultMeta", "RecordingSummary"]
@@ -521,10 +522,13 @@ class AmbientCore:
 
         Its audio so far waits in its journal, which only the next start's recovery turned
         into chunks: until the app was restarted the consult's audio was neither uploaded nor
-        transcribed, and nothing told the clinician to restart. Tried every SAVE_RETRY_S until
-        it works or the core shuts down; then its chunks are reported, upload and finish.
+        transcribed, and nothing told the clinician to restart. Tried after 5 s, then less
+        often (up to every minute) until it works or the core shuts down; then its chunks are
+        reported, upload and finish.
         """
-        while not self._closed.wait(SAVE_RETRY_S):
+        wait_s, longest_s = SAVE_RETRY_S
+        while not self._closed.wait(wait_s):
+            wait_s = min(longest_s, wait_s * 2)
             spool = self._spool
             if spool is None:
                 return
