@@ -143,6 +143,8 @@ class Controller(QObject):
                 self._unfinished.discard(event.recording_id)
             elif event.recording_id not in self._finished:
                 self._unfinished.add(event.recording_id)
+        if isinstance(event, ChunkStateChanged) and event.state is ChunkState.UPLOADED:
+            self.window.status.chunk_uploaded()
         if isinstance(event, ChunkRecorded | ChunkStateChanged | RecordingStateChanged):
             self._show_connection()
             self._update_tray()

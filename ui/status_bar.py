@@ -99,6 +99,7 @@ class StatusBar(QStatusBar):
         self._message = ""  # the message shown, without its time stamp
         self._stamp = ""
         self._about_link = False  # the message is why the link is down: past once it is back
+        self._about_queue = False  # the upload queue's problem: past once a chunk uploads
         self._notices: list[str] = []  # the warnings shown together (IT notices at start)
         self._link_error: str | None = None  # why the link is down, as last reported
 
@@ -133,6 +134,7 @@ class StatusBar(QStatusBar):
         self._stamp = time.strftime("%H:%M")
         self._message = message
         self._about_link = about_link
+        self._about_queue = False
         self._notices = []
         self._show(f"{self._stamp} {message}", message, tone)
 
@@ -147,10 +149,18 @@ class StatusBar(QStatusBar):
             self.error_icon.show()
         self.error_tone = tone
 
-    def _show_as_past(self) -> None:
+    def _show_as_past(self, since: str = "Connected again since then.") -> None:
         """The link is back: why it was down stays readable, no longer red ("Earlier, 10:32: …")."""
         line = f"Earlier, {self._stamp}: {self._message}"
-        self._show(line, f"{line}\nConnected again since then.", Tone.NEUTRAL)
+        self._show(line, f"{line}\n{since}", Tone.NEUTRAL)
+
+    def chunk_uploaded(self) -> None:
+        """A chunk went up: an upload queue problem shown (a full data folder, say) is over.
+
+        It used to stay red after the disk was freed and every chunk was transcribed.
+        """
+        if self._about_queue and self.error_tone is not Tone.NEUTRAL:
+            self._show_as_past("Uploads have gone on since then.")
 
     def show_problem(self, event: ErrorOccurred | CaptureProblem) -> None:
         """Show an ErrorOccurred or CaptureProblem event.
@@ -160,7 +170,8 @@ class StatusBar(QStatusBar):
         is in the log). Warnings arriving one after another (no OS keyring, log not
         writable) are shown together, counted: the later one used to replace the earlier.
         The gap's "[no audio for N s: …]" after a lost microphone stays shown until the next
-        message. An error from connecting (where="connection") is past once connected.
+        message. An error from connecting (where="connection") is past once connected, one of
+        the upload queue (where="upload_queue") once a chunk uploads (chunk_uploaded).
         """
         if isinstance(event, CaptureProblem):
             self.show_error(event.message, problem_tone(event.kind))
@@ -172,6 +183,7 @@ class StatusBar(QStatusBar):
             self._add_notice(event.message)
             return
         self.show_error(event.message, tone, about_link=event.where == "connection")
+        self._about_queue = event.where == "upload_queue"
         if tone is Tone.WARN:
             self._notices = [event.message]
 

@@ -206,7 +206,7 @@ class UploadService:
                 message = f"Upload queue problem: {error}"
                 if message != self._last_problem:
                     self._last_problem = message
-                    self._emit(ErrorOccurred(message=message, where="upload"))
+                    self._emit(ErrorOccurred(message=message, where="upload_queue"))
                 wait_until = self._clock() + 5.0
             else:
                 self._last_problem = None

@@ -20,7 +20,8 @@ from pytestqt.qtbot import QtBot
 from recorder.audio import FileSpec
 from recorder.events import ElapsedChanged
 from recorder.states import SessionState
-from tests.ui.harness import consult_slice, heidi_settings, running_app
+from tests.ui.harness import CLOSED_URL, consult_slice, heidi_settings, running_app
+from ui.status_style import Tone
 
 pytestmark = pytest.mark.slow
 
@@ -86,3 +87,32 @@ def test_disk_full_mid_consult_keeps_the_audio_and_saves_it_once_freed(
         assert w.transcript.model.text().strip(), "the consult's words are transcribed"
         assert w.status.last_error().startswith("The data folder can be written to again")
         assert "Press Record" in w.status.last_error()
+
+
+def test_uploads_stopped_by_a_full_disk_go_on_and_the_error_is_then_past(
+    qtbot: QtBot,
+    tmp_path: Path,
+    tiny_disk: Path,
+    local_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Chunks waiting to upload when the disk is full: the queue cannot note its progress, says
+    so in red, and goes on once space is freed; its error is then shown as past (it stayed red
+    after every chunk was transcribed)."""
+    monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)
+    consult = consult_slice(tmp_path / "consult-20s.wav", 20.0)
+    data = tiny_disk / "data"
+    with running_app(qtbot, data, heidi_settings(CLOSED_URL), FileSpec(consult, speed=0)) as app:
+        w = app.window
+        app.start_recording(qtbot)
+        app.wait(qtbot, lambda: app.controller.state is SessionState.DONE, 60)
+        filler = _fill(tiny_disk, leave_bytes=0)
+        app.core.apply_settings(heidi_settings(local_server.base_url))
+        app.wait(qtbot, lambda: w.status.last_error().startswith("Upload queue problem"), 30)
+        assert "is full or not writable" in w.status.last_error()
+        assert w.status.error_tone is Tone.BAD
+
+        filler.unlink()
+        app.wait(qtbot, app.all_ready, 90)
+        assert w.status.error_tone is Tone.NEUTRAL, "the queue's problem is over"
+        assert w.status.error.text().startswith("Earlier, ")
