@@ -435,11 +435,14 @@ class RecordingSession:
                     return opened, None
                 now = time.monotonic()
                 if now >= deadline:
+                    kept = len(self.chunks)
+                    why = (reopener.last_error or "no input found").rstrip(".")
                     return None, (
                         "The microphone did not come back within "
                         f"{describe_seconds(self._options.reconnect_limit_s)}, so the recording "
-                        f"was ended; the {_chunks(len(self.chunks))} recorded before are kept "
-                        f"and upload. Last error: {reopener.last_error or 'no input found'}."
+                        f"was ended; the {_chunks(kept)} recorded before "
+                        f"{'is' if kept == 1 else 'are'} kept and upload"
+                        f"{'s' if kept == 1 else ''}. Last error: {why}."
                     )
                 if now >= next_save:
                     next_save = now + GAP_SAVE_EVERY_S

@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 CAPTURING = (SessionState.RECORDING, SessionState.PAUSED)
 STARTABLE = (SessionState.IDLE, SessionState.DONE, SessionState.FAILED)
+SENDING_TEXT = "Recording stopped. Sending the last chunks — nothing is lost."
 
 
 class Controller(QObject):
@@ -174,8 +175,10 @@ class Controller(QObject):
         if closing:
             w.status.showMessage(self.guard.closing_text)  # not "sending": the app is quitting
         elif event.state is SessionState.FINISHING:
-            w.status.showMessage("Recording stopped. Sending the last chunks — nothing is lost.")
-        elif event.state is SessionState.DONE:
+            w.status.showMessage(SENDING_TEXT)
+        elif event.state is SessionState.DONE or w.status.currentMessage() == SENDING_TEXT:
+            # FAILED after FINISHING too (microphone gone for good): "Sending the last chunks"
+            # stayed for good, long after every chunk was uploaded
             w.status.showMessage(self._saved_text(), 15_000)
         if event.state is SessionState.FAILED:
             w.status.show_error(

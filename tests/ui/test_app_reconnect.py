@@ -132,3 +132,26 @@ def test_lost_microphone_is_shown_recording_resumes_and_the_gap_is_marked(
         _check_gap_in_place(_paragraphs(again), gap, chunks)
         assert again.window.chunk_model.gap_text(gap.before_chunk) == gap.marker()
         assert again.window.windowTitle() == "Ambient Recorder"
+
+
+def test_microphone_gone_for_good_ends_the_recording_and_says_what_is_kept(
+    qtbot: QtBot, tmp_path: Path, private_pulse: PulseDaemon
+) -> None:
+    settings = heidi_settings(CLOSED_URL, reconnect_minutes=0.1)  # gives up after 6 s
+    with running_app(qtbot, tmp_path / "data", settings, None) as app:
+        w = app.window
+        combo = w.devices.combo
+        names = lambda: [combo.itemText(i) for i in range(combo.count())]  # noqa: E731
+        app.wait(qtbot, lambda: "pulse" in names(), 20)
+        combo.setCurrentIndex(names().index("pulse"))
+        app.start_recording(qtbot)
+        app.wait(qtbot, lambda: _recorded_s(app) >= 1.0, 15)
+        private_pulse.kill()
+        app.wait(qtbot, lambda: app.controller.state is SessionState.FAILED, 60)
+        error = w.status.last_error()
+        assert error.startswith("The microphone did not come back within 6 s"), error
+        assert "the 1 chunk recorded before is kept and uploads. Last error: " in error, error
+        assert ".." not in error
+        # not "Sending the last chunks" for good: what is still to upload, as after a Stop
+        assert w.status.currentMessage().startswith("Recording saved. 1 chunk(s) still")
+        assert w.windowTitle() == "Ambient Recorder"
