@@ -546,7 +546,9 @@ class AmbientCore:
             self._report_stored(spool, recording_id)
             self._emit(RecordingStateChanged(recording_id, recording.state))
             chunks = spool.chunks(recording_id)
-            self._emit(CaptureProblem("disk_back", _saved_text(recording.duration_s, len(chunks))))
+            if chunks:  # none: its folder was gone (the error said so), nothing was saved
+                saved = _saved_text(recording.duration_s, len(chunks))
+                self._emit(CaptureProblem("disk_back", saved))
             self._finish_when_connected(recording_id)
             uplink = self._uplink
             if uplink is not None:

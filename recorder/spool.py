@@ -759,6 +759,12 @@ class Spool:
         reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
         problem = "full or not writable" if _is_disk_problem(cause) else "not usable"
         stopped = f"The data folder {self.data_dir} is {problem} ({reason}): recording stopped"
+        folder = self.root / recording_id
+        if not folder.is_dir():  # nothing of it is left to promise (removed by a person or tool)
+            return SpoolError(
+                f"{stopped}. The recording's folder {folder} was removed or moved while "
+                "recording: the audio in it that was not uploaded yet is not on this computer."
+            )
         if recorded_s is not None:
             return SpoolError(
                 f"{stopped}. Everything recorded so far ({describe_seconds(recorded_s)}) is kept "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,3 +118,22 @@ def test_read_only_data_folder(tiny_disk: Path) -> None:
     for chunk in chunks:
         assert len(again.read_chunk_pcm(rid, chunk.index)) == chunk.frames
     again.close()
+
+
+def test_recording_folder_removed_mid_recording_is_not_called_kept(tmp_path: Path) -> None:
+    """A folder removed while recording (a person, a clean-up tool) took the journal with it:
+    the error must not promise that everything recorded so far is kept."""
+    spool = Spool.open(tmp_path / "data", key=KEY)
+    rid = spool.create_recording(chunk_min_s=1.0, chunk_max_s=1.5).recording_id
+    writer = spool.writer(rid)
+    audio = _speech_like(4, seed=3)
+    writer.write(audio[:8_000])
+    shutil.rmtree(spool.root / rid)
+    with pytest.raises(SpoolError) as caught:
+        for pos in range(8_000, len(audio), 1_600):
+            writer.write(audio[pos : pos + 1_600])
+    message = str(caught.value)
+    assert "was removed or moved while recording" in message, message
+    assert "is kept" not in message and "are safe" not in message
+    writer.close()
+    spool.close()
