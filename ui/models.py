@@ -30,10 +30,11 @@ from recorder.events import (
     ChunkRecorded,
     ChunkStateChanged,
     ElapsedChanged,
+    RecordingStateChanged,
     SessionStateChanged,
     TranscriptUpdated,
 )
-from recorder.states import ChunkState, ServerStatus, SessionState
+from recorder.states import ChunkState, RecordingState, ServerStatus, SessionState
 from ui import status_style
 from ui.status_style import Tone
 
@@ -155,6 +156,7 @@ class ChunkTableModel(QAbstractTableModel):
         self._input_lost = False  # the microphone is lost and being reopened
         self._gaps: dict[int, list[AudioGap]] = {}  # by the index of the chunk that follows
         self._elapsed_s = 0.0
+        self._finished = False  # the recording is finished: Retry no longer applies
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.refresh_countdowns)
@@ -187,6 +189,7 @@ class ChunkTableModel(QAbstractTableModel):
         self._input_lost = False
         self._gaps = {}
         self._elapsed_s = 0.0
+        self._finished = False
         self.endResetModel()
 
     def gap_text(self, index: int) -> str:
@@ -217,6 +220,11 @@ class ChunkTableModel(QAbstractTableModel):
                 error=event.error,
                 **changes,
             )
+        elif isinstance(event, RecordingStateChanged) and event.recording_id == self._recording_id:
+            finished = event.state in (RecordingState.FINISHED, RecordingState.DONE)
+            if finished != self._finished:  # Retry no longer applies (it could only fail)
+                self._finished = finished
+                self._changed_all()
         elif isinstance(event, TranscriptUpdated) and event.recording_id == self._recording_id:
             for chunk in event.chunks:
                 self._upsert(chunk.index, server=chunk.status, source=chunk.source)
@@ -296,6 +304,12 @@ class ChunkTableModel(QAbstractTableModel):
             if row.index == index:
                 self.dataChanged.emit(self.index(pos, 0), self.index(pos, len(COLUMNS) - 1))
 
+    def _changed_all(self) -> None:
+        if self._shown():
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1)
+            )
+
     def _changed_live(self) -> None:
         if self._live is not None:
             pos = len(self._rows)
@@ -343,8 +357,8 @@ class ChunkTableModel(QAbstractTableModel):
                 return status_style.icon(tone)
             colour = status_style.tint(tone)
             return colour if colour is not None else None
-        if role == RETRYABLE_ROLE:
-            return is_retryable(row)
+        if role == RETRYABLE_ROLE:  # finished: the server takes no more audio for it
+            return is_retryable(row) and not self._finished
         if role == CHUNK_INDEX_ROLE:
             return row.index
         return None

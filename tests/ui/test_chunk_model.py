@@ -15,11 +15,12 @@ from recorder.events import (
     ChunkStateChanged,
     ElapsedChanged,
     Event,
+    RecordingStateChanged,
     SessionStateChanged,
     TranscriptChunk,
     TranscriptUpdated,
 )
-from recorder.states import ChunkState, ServerStatus, SessionState
+from recorder.states import ChunkState, RecordingState, ServerStatus, SessionState
 from ui.bridge import EventBridge
 from ui.models import (
     COL_DURATION,
@@ -164,6 +165,10 @@ def test_server_status_source_colour_icon_and_retry(qtbot: QtBot, fed: Fed) -> N
     assert cell(model, 2, COL_SERVER) == "—"
     assert cell(model, 2, COL_LOCAL) == "rejected"
     assert [cell(model, r, 0, RETRYABLE_ROLE) for r in range(3)] == [False, True, True]
+    # finished (the user let the rejected one go): the server takes no more audio for it, so
+    # Retry is not offered (it could only fail with "already finished")
+    send(qtbot, bridge, [RecordingStateChanged(RID, RecordingState.FINISHED)])
+    assert [cell(model, r, 0, RETRYABLE_ROLE) for r in range(3)] == [False, False, False]
     for row in range(3):  # never colour alone: every state cell has text and an icon too
         for column in (COL_LOCAL, COL_SERVER):
             icon = cell(model, row, column, Qt.ItemDataRole.DecorationRole)
