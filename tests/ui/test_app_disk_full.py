@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from recorder.audio import FileSpec
@@ -78,6 +79,9 @@ def test_disk_full_mid_consult_keeps_the_audio_and_saves_it_once_freed(
         assert "0 chunks" not in error
         assert w.controls.main_button.text() == "Record", "a new recording can be started"
         assert not w.chunk_model.rows(), "nothing committed yet: the audio is in the journal"
+        qtbot.mouseClick(w.controls.main_button, Qt.MouseButton.LeftButton)  # Record, still full
+        app.wait(qtbot, lambda: w.controls.hint_label.text().startswith("Not recording"), 30)
+        assert "is full or not writable" in w.controls.hint_label.text()
 
         filler.unlink()  # the clinician (or IT) frees space; the app is not restarted
         app.wait(qtbot, lambda: bool(w.chunk_model.rows()), 30)
