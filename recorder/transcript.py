@@ -25,6 +25,16 @@ FAST_POLL_S = 2.0
 SLOW_POLL_S = 15.0
 
 
+def failed_chunks_text(indexes: list[int]) -> str:
+    """Chunks named as the app lists them (from 1) and as the CLI and the API count them (the
+    index, from 0): "chunk 2 (index 1)". The app's list said "chunk 2" where this said [1]."""
+    numbers = ", ".join(str(i + 1) for i in indexes)
+    indexed = ", ".join(str(i) for i in indexes)
+    if len(indexes) == 1:
+        return f"chunk {numbers} (index {indexed})"
+    return f"chunks {numbers} (indexes {indexed})"
+
+
 class TranscriptSource(Protocol):
     """The two client calls the poller needs (HeidiClient has them)."""
 
@@ -135,7 +145,7 @@ class TranscriptPoller:
         if failed:
             self._emit(
                 ErrorOccurred(
-                    message=f"The server could not transcribe chunk(s) {failed}: "
+                    message=f"The server could not transcribe {failed_chunks_text(failed)}: "
                     "the transcript has gaps there (the audio is kept).",
                     where="transcript",
                     extra={"recording_id": self.recording_id},
