@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from recorder.audio import FileSpec
 from recorder.core import AmbientCore
-from recorder.events import Event
+from recorder.events import Event, SessionStateChanged
 from recorder.settings import Settings
 from recorder.states import ServerStatus, SessionState
 from ui.bridge import EventBridge
@@ -90,10 +90,23 @@ class App:
             raise AssertionError(f"{error}\n{self.summary()}") from None
 
     def start_recording(self, qtbot: QtBot) -> None:
-        """Tick consent and press Record, as the clinician does; wait until recording."""
+        """Tick consent and press Record, as the clinician does; wait until it has recorded.
+
+        Waits for the core's RECORDING event, not for the state: a short file read flat out
+        (speed=0) is recorded and done before a loaded GUI thread gets its next turn, which
+        then handles RECORDING and DONE together, and the state was never seen RECORDING.
+        """
+        before = len(self.events)
         qtbot.mouseClick(self.window.session.consent, Qt.MouseButton.LeftButton)
         qtbot.mouseClick(self.window.controls.main_button, Qt.MouseButton.LeftButton)
-        self.wait(qtbot, lambda: self.controller.state is SessionState.RECORDING, 15)
+
+        def started() -> bool:
+            return any(
+                isinstance(event, SessionStateChanged) and event.state is SessionState.RECORDING
+                for event in self.events[before:]
+            )
+
+        self.wait(qtbot, started, 15)
 
     def all_ready(self) -> bool:
         rows = self.window.chunk_model.rows()
