@@ -86,7 +86,9 @@ def test_chunk_the_server_could_not_transcribe_is_sent_again_by_retry(
     cause is gone, Retry sends it again and it is transcribed. Retry used to do nothing."""
     monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)
     data = tmp_path / "data"
-    source = FileSpec(consult_100s, speed=8)
+    # speed 4: after chunk 1 (cut at 45-60 s) the file plays 10-14 s more, so Pause lands
+    # while it still records even with a GUI thread held up for seconds (at 8x: 5-7 s)
+    source = FileSpec(consult_100s, speed=4)
     with running_app(qtbot, data, heidi_settings(CLOSED_URL), source) as app:
         w, model = app.window, app.window.chunk_model
         app.start_recording(qtbot)
@@ -158,7 +160,9 @@ def test_status_bar_tells_the_truth_through_a_server_outage(
 ) -> None:
     monkeypatch.setenv("HEIDI_API_KEY", local_server.api_key)
     settings = heidi_settings(local_server.base_url)
-    source = FileSpec(consult_100s, speed=8)
+    # speed 4: from chunk 1 uploaded to the file's end is ~9 s, time to stop the server
+    # before chunk 2 is cut even with a GUI thread held up (at 8x: ~4 s)
+    source = FileSpec(consult_100s, speed=4)
     try:
         with running_app(qtbot, tmp_path / "data", settings, source) as app:
             status = app.window.status.connection
