@@ -8,6 +8,7 @@ and destroyed Qt objects there, which crashed the interpreter (segfault). The ap
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -16,9 +17,17 @@ from PySide6.QtWidgets import QApplication
 from ui.gc_guard import GuiThreadCollector
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def _collect_qt_garbage_on_the_gui_thread(qapp: QApplication) -> Iterator[None]:
+    """For the whole package, not per test: between two tests automatic collection was back
+    on while the last test's worker threads were still ending, and could free Qt objects there."""
     collector = GuiThreadCollector(qapp)
     yield
     collector.stop()
     collector.deleteLater()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test(_collect_qt_garbage_on_the_gui_thread: None) -> Iterator[None]:
+    yield
+    gc.collect()  # on the GUI thread, what the test left behind
