@@ -8,8 +8,6 @@ before, that waited for the next start of the app and nothing said so.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from recorder.audio import FileSpec
 from recorder.events import ElapsedChanged
 from recorder.states import SessionState
+from tests.fixtures.tiny_disk import fill_disk, tiny_tmpfs
 from tests.ui.harness import CLOSED_URL, consult_slice, heidi_settings, running_app
 from ui.status_style import Tone
 
@@ -29,26 +28,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tiny tmpfs needs root")
-    mount = tmp_path / "mnt"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)])
-    if done.returncode != 0:
-        pytest.skip("mount -t tmpfs is not permitted here")
-    try:
+    with tiny_tmpfs(tmp_path / "mnt") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def _fill(mount: Path, leave_bytes: int) -> Path:
-    """Fill the disk but `leave_bytes` (a few seconds of the recording's journal)."""
-    filler = mount / "filler"
-    stats = os.statvfs(mount)
-    with filler.open("wb") as out:
-        out.write(b"\0" * max(0, stats.f_bavail * stats.f_frsize - leave_bytes))
-    return filler
 
 
 def test_disk_full_mid_consult_keeps_the_audio_and_saves_it_once_freed(
@@ -71,7 +52,7 @@ def test_disk_full_mid_consult_keeps_the_audio_and_saves_it_once_freed(
             return max(times, default=0.0)
 
         app.wait(qtbot, lambda: recorded_s() >= 2.0, 20)
-        filler = _fill(tiny_disk, leave_bytes=200_000)  # ~3 s more of journal
+        filler = fill_disk(tiny_disk, leave_bytes=200_000)  # ~3 s more of journal
         app.wait(qtbot, lambda: app.controller.state is SessionState.FAILED, 30)
         error = w.status.last_error()
         assert "is full or not writable" in error and "recording stopped" in error
@@ -110,7 +91,7 @@ def test_uploads_stopped_by_a_full_disk_go_on_and_the_error_is_then_past(
         w = app.window
         app.start_recording(qtbot)
         app.wait(qtbot, lambda: app.controller.state is SessionState.DONE, 60)
-        filler = _fill(tiny_disk, leave_bytes=0)
+        filler = fill_disk(tiny_disk, leave_bytes=0)
         app.core.apply_settings(heidi_settings(local_server.base_url))
         app.wait(qtbot, lambda: w.status.last_error().startswith("Upload queue problem"), 30)
         assert "is full or not writable" in w.status.last_error()

@@ -7,7 +7,6 @@ tested at the start of a recording; mid-recording write failures are covered by 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ import pytest
 from recorder.errors import SpoolError
 from recorder.spool import Spool
 from recorder.states import RecordingState
+from tests.fixtures.tiny_disk import fill_disk, tiny_tmpfs
 
 KEY = bytes(range(32))
 RATE = 16_000
@@ -27,19 +27,8 @@ RATE = 16_000
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tiny tmpfs needs root")
-    mount = tmp_path / "mnt"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], check=False
-    )
-    if done.returncode != 0:
-        pytest.skip("mount -t tmpfs is not permitted here")
-    try:
+    with tiny_tmpfs(tmp_path / "mnt") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def _speech_like(seconds: float, seed: int) -> np.ndarray:
@@ -47,20 +36,11 @@ def _speech_like(seconds: float, seed: int) -> np.ndarray:
     return (rng.standard_normal(round(seconds * RATE)) * 0.2).astype(np.float32)
 
 
-def _fill(mount: Path, leave_bytes: int) -> Path:
-    filler = mount / "filler"
-    stats = os.statvfs(mount)
-    free = stats.f_bavail * stats.f_frsize
-    with filler.open("wb") as out:
-        out.write(b"\0" * max(0, free - leave_bytes))
-    return filler
-
-
 def test_disk_full_mid_recording(tiny_disk: Path) -> None:
     spool = Spool.open(tiny_disk / "data", key=KEY)
     rid = spool.create_recording(chunk_min_s=1.0, chunk_max_s=1.5).recording_id
     writer = spool.writer(rid)
-    filler = _fill(tiny_disk, leave_bytes=400_000)
+    filler = fill_disk(tiny_disk, leave_bytes=400_000)
     audio = _speech_like(120, seed=1)
     accepted = 0
     with pytest.raises(SpoolError) as caught:
