@@ -44,12 +44,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--language", type=language_code, default=None, help="language code (default: settings)"
     )
+    parser.add_argument(
+        "--consent", action="store_true", help="the patient gave consent (as `record --consent`)"
+    )
     add_data_dir(parser)
     parser.set_defaults(run=run)
 
 
-def read_audio_file(path: Path) -> tuple[bytes, str]:
-    """The file's bytes and content type, after checking it is readable audio (not empty)."""
+def read_audio_file(path: Path) -> tuple[bytes, str, float | None]:
+    """The file's bytes, content type and seconds of audio (None where soundfile cannot tell:
+    .m4a, .webm), after checking it is readable audio (not empty)."""
     if not path.is_file():
         raise BadAudioFileError(f"No such audio file: {path}")
     size = path.stat().st_size
@@ -63,6 +67,7 @@ def read_audio_file(path: Path) -> tuple[bytes, str]:
             f"Unsupported audio file type {path.suffix or '(none)'}: use "
             + ", ".join(sorted(CONTENT_TYPES))
         )
+    duration_s: float | None = None
     if content_type != "audio/mp4" and content_type != "audio/webm":
         try:
             info = sf.info(str(path))
@@ -70,12 +75,13 @@ def read_audio_file(path: Path) -> tuple[bytes, str]:
             raise BadAudioFileError(f"The file is not readable audio: {path}") from None
         if info.frames <= 0:
             raise BadAudioFileError(f"The file holds no audio: {path}")
-    return path.read_bytes(), content_type
+        duration_s = info.frames / info.samplerate
+    return path.read_bytes(), content_type, duration_s
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        audio, content_type = read_audio_file(args.file)
+        audio, content_type, duration_s = read_audio_file(args.file)
     except BadAudioFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return exit_codes.AUDIO_INPUT
@@ -84,7 +90,12 @@ def run(args: argparse.Namespace) -> int:
         with connected_client(args, settings) as client:
             session_id = client.create_session()
             print(f"session {session_id}", file=sys.stderr, flush=True)
-            client.update_session(session_id, language_code=args.language or settings.language_code)
+            client.update_session(  # what `record` tells Heidi too
+                session_id,
+                consent_obtained=bool(args.consent),
+                language_code=args.language or settings.language_code,
+                duration_s=duration_s,
+            )
             client.upload_audio(
                 session_id, audio, filename=args.file.name, content_type=content_type
             )

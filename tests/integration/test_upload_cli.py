@@ -10,7 +10,7 @@ import pytest
 from recorder import exit_codes
 from recorder.cli import main
 from tests.fixtures.local_server import LocalServerProcess
-from tests.integration.heidi_helpers import EMAIL, USER_ID, consult_ogg, words
+from tests.integration.heidi_helpers import EMAIL, USER_ID, consult_ogg, make_client, words
 
 
 @pytest.fixture
@@ -30,13 +30,20 @@ def ogg_file(tmp_path: Path) -> Path:
 
 
 def test_upload_then_transcript_final_and_live(
-    heidi_env: str, ogg_file: Path, capsys: pytest.CaptureFixture[str]
+    heidi_env: str,
+    ogg_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    local_server: LocalServerProcess,
 ) -> None:
-    assert main(["upload", str(ogg_file), "--server", heidi_env]) == exit_codes.OK
+    assert main(["upload", str(ogg_file), "--consent", "--server", heidi_env]) == exit_codes.OK
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-1].startswith("session ")
     session_id = out[-1].split()[1]
     assert "morning" in words(" ".join(out[:-1]))
+    with make_client(heidi_env, local_server.api_key) as client:  # told as `record` tells it
+        session = client.get_session(session_id)
+    assert session.consent_obtained is True
+    assert session.duration_s == 8
 
     assert main(["transcript", session_id, "--server", heidi_env]) == exit_codes.OK
     assert "morning" in words(capsys.readouterr().out)
