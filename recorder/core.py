@@ -59,6 +59,7 @@ from recorder.session import ConsultMeta, RecordingSession, SessionOptions
 from recorder.settings import (
     NoKeyringError,
     Settings,
+    SettingsError,
     load_settings,
     save_settings,
     set_api_key,
@@ -191,7 +192,35 @@ class AmbientCore:
             waiting = self.pending_uploads()
             self._emit(ConnectionChanged("offline", "settings need fixing", waiting, problem))
             return
+        self._move_inline_proxy_password()
         self._connect()
+
+    def _move_inline_proxy_password(self) -> None:
+        """An older settings.json holding the proxy password in its URL: move the password to
+        the OS keyring at start, so the file keeps no secret. Before, only a Save in the
+        Settings dialog moved it, and a practice that never opened the dialog kept it in
+        plain text. Without a usable keyring it stays where it is (and still works)."""
+        before = _saved_or_none()
+        if before is None or not before.proxy_url:
+            return
+        plain, password = split_proxy_password(before.proxy_url)
+        if not password:
+            return
+        try:
+            set_proxy_password(password)
+        except SettingsError as error:
+            log.warning("The proxy password stays in settings.json: %s", error)
+            return
+        after = replace(before, proxy_url=plain)
+        try:
+            save_settings(after)
+        except (OSError, SettingsError) as error:  # the file keeps its copy: nothing lost
+            log.warning("settings.json could not drop the moved proxy password: %s", error)
+            return
+        _audit_settings_saved(before, after, api_key_changed=False, proxy_password_changed=True)
+        with self._settings_lock:
+            if self._settings is not None and self._settings.proxy_url == before.proxy_url:
+                self._settings.proxy_url = plain  # the client puts the keyring's back
 
     def _recover(self) -> None:
         """Recover crashed recordings; if that fails (disk still full), say so and go on."""

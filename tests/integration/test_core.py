@@ -10,9 +10,11 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import keyring
 import pytest
+from keyring.backends.fail import Keyring as FailKeyring
 
 from recorder.audio import FileSpec
 from recorder.core import AmbientCore
@@ -30,11 +32,13 @@ from recorder.settings import (
     Settings,
     SettingsError,
     load_settings,
+    proxy_url_for_client,
     save_settings,
     settings_path,
 )
 from recorder.states import RecordingState, ServerStatus
 from tests.cli_helpers import SAMPLE, start_record, wait_journaled
+from tests.fixtures.keyrings import keyring_backend
 from tests.ui.file_keyring import FileKeyring
 
 
@@ -411,3 +415,44 @@ def test_shutdown_while_the_keyring_stalls_the_connect(
     assert thread_errors == []
     assert [e for e in events.of(ErrorOccurred) if "closed" in e.message] == []
     assert [e.mode for e in events.of(ConnectionChanged) if e.mode != "offline"] == []
+
+
+def _closed_url() -> str:
+    with socket.socket() as closed:  # a loopback port nobody listens on: refused at once
+        closed.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{closed.getsockname()[1]}/api/v2/ml-scribe/open-api"
+
+
+@pytest.mark.parametrize("store", ["file", "none"])
+def test_an_older_inline_proxy_password_moves_to_the_keyring_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: str
+) -> None:
+    """An older settings.json with the password in the proxy URL: the core's start moves it to
+    the OS keyring and the file keeps no secret (before, only a Save in Settings did). Without
+    a password store it stays in the file and keeps working."""
+    monkeypatch.setenv("HEIDI_API_KEY", "sk-test-key-1234")
+    secret, host = "Old-Pr0xy:pw", "127.0.0.1:9"  # a proxy nobody answers: no DNS, no wait
+    inline = f"http://dr:{secret}@{host}"
+    older = Settings(base_url=_closed_url(), email="gp@practice.example", user_id="gp-1")
+    older.proxy_url = inline
+    save_settings(older)
+    backend = FileKeyring(tmp_path / "keyring.json") if store == "file" else FailKeyring()
+    with keyring_backend(backend):
+        events = Events()
+        core = AmbientCore(events, data_dir=tmp_path / "data", settings=load_settings())
+        core.start()
+        try:
+            # "connecting…" comes after the move (the connection itself is not the point)
+            events.wait_for(lambda e: isinstance(e, ConnectionChanged), 60)
+            if store == "file":
+                assert secret not in settings_path().read_text(encoding="utf-8")
+                assert load_settings().proxy_url == f"http://dr@{host}"
+                assert backend.get_password("AmbientRecorder", "proxy-password") == secret
+                assert core.settings.proxy_url == f"http://dr@{host}"
+            else:
+                assert load_settings().proxy_url == inline, "no store: it stays and works"
+            for_client = urlsplit(proxy_url_for_client(core.settings.proxy_url) or "")
+            assert unquote(for_client.password or "") == secret, "the client gets it back"
+            assert (for_client.username, for_client.port) == ("dr", 9)
+        finally:
+            core.shutdown()
