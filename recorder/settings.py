@@ -267,10 +267,16 @@ def get_api_key() -> str | None:
     from_env = os.environ.get(ENV_API_KEY)
     if from_env:
         return from_env
+    return _read_keyring(KEYRING_USERNAME)
+
+
+def _read_keyring(username: str) -> str | None:
+    """Our keyring entry `username`; None if empty or no keyring exists, KeyringUnusableError
+    if the store fails (whatever the backend raises: something may be stored)."""
     import keyring.errors  # on first use: keyring loads its backends (~40 ms)
 
     try:
-        return keyring.get_password(KEYRING_SERVICE, KEYRING_USERNAME) or None
+        return keyring.get_password(KEYRING_SERVICE, username) or None
     except keyring.errors.NoKeyringError:
         return None
     except Exception as error:  # any backend failure, whatever it raises
@@ -360,14 +366,7 @@ def get_proxy_password() -> str | None:
     """The proxy password in the keyring; None if none (or no keyring exists).
 
     KeyringUnusableError when the password store fails (one may be stored)."""
-    import keyring.errors
-
-    try:
-        return keyring.get_password(KEYRING_SERVICE, KEYRING_PROXY_USERNAME) or None
-    except keyring.errors.NoKeyringError:
-        return None
-    except Exception as error:  # any backend failure, whatever it raises
-        raise KeyringUnusableError(keyring_failure(error)) from error
+    return _read_keyring(KEYRING_PROXY_USERNAME)
 
 
 def set_proxy_password(password: str | None) -> None:
